@@ -1,0 +1,288 @@
+package space
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"reflect"
+	"strconv"
+	"strings"
+)
+
+// Encode is the inverse of [Space.Eval]: it returns the point whose config
+// is cfg. A choice's option is identified by the config itself: a constant
+// option by equality (numbers compare by value, so 3 matches 3.0), a sub-space
+// by its keys, constants and bounds. A config that fits no option is an
+// error wrapping [ErrNoMatch]; one that fits several is an error wrapping
+// [ErrAmbiguous]; both name the choice's label.
+//
+// cfg may use any map type with string keys for a Dict, any slice or array
+// for a List, any integer or float type (or json.Number) for a number, so
+// that configs read back from JSON encode too. A value for an integer
+// hyperparameter must be a whole number; every value must lie in the support
+// of its prior.
+func (s *Space) Encode(cfg any) (Values, error) {
+	e := encoder{s: s, v: s.NewValues()}
+	if err := e.encode(s.root, cfg, "config"); err != nil {
+		return nil, err
+	}
+	return e.v, nil
+}
+
+type encoder struct {
+	s     *Space
+	v     Values
+	trail []int // hyperparameters set, in order, so that a failed option can be undone
+}
+
+func (e *encoder) set(i int, x float64) {
+	e.v[i] = x
+	e.trail = append(e.trail, i)
+}
+
+func (e *encoder) undo(mark int) {
+	for _, i := range e.trail[mark:] {
+		e.v[i] = math.NaN()
+	}
+	e.trail = e.trail[:mark]
+}
+
+func mismatch(path, format string, args ...any) error {
+	return &Error{Path: path, Msg: fmt.Sprintf(format, args...), Err: ErrNoMatch}
+}
+
+func (e *encoder) encode(n *cnode, cfg any, path string) error {
+	switch n.kind {
+	case cConst:
+		if !constEqual(n.value, cfg) {
+			return mismatch(path, "%s differs from the constant %s", describe(cfg), describe(n.value))
+		}
+		return nil
+	case cDict:
+		get, keys, ok := mapOf(cfg)
+		if !ok {
+			return mismatch(path, "expected a map for a dict with keys %v, got %s", n.keys, describe(cfg))
+		}
+		if len(keys) != len(n.keys) {
+			return mismatch(path, "expected a map with keys %v, got keys %v", n.keys, keys)
+		}
+		for i, k := range n.keys {
+			x, ok := get(k)
+			if !ok {
+				return mismatch(path, "key %q is missing (expected keys %v, got %v)", k, n.keys, keys)
+			}
+			if err := e.encode(n.kids[i], x, path+"["+strconv.Quote(k)+"]"); err != nil {
+				return err
+			}
+		}
+		return nil
+	case cList:
+		rv := reflect.ValueOf(cfg)
+		if cfg == nil || (rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array) {
+			return mismatch(path, "expected a list of %d elements, got %s", len(n.kids), describe(cfg))
+		}
+		if rv.Len() != len(n.kids) {
+			return mismatch(path, "expected a list of %d elements, got %d", len(n.kids), rv.Len())
+		}
+		for i, k := range n.kids {
+			if err := e.encode(k, rv.Index(i).Interface(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	p := &e.s.params[n.param]
+	if p.options != nil {
+		return e.encodeChoice(n.param, cfg, path)
+	}
+	x, ok := number(cfg)
+	if !ok {
+		return &Error{Path: path, Label: p.label, Msg: fmt.Sprintf("expected a number for %v, got %s", p.dist, describe(cfg)), Err: ErrNoMatch}
+	}
+	if !p.dist.Contains(x) {
+		return &Error{Path: path, Label: p.label, Msg: fmt.Sprintf("value %v is outside the support of %v", x, p.dist), Err: ErrNoMatch}
+	}
+	if old := e.v[n.param]; !math.IsNaN(old) {
+		if old != x {
+			return &Error{Path: path, Label: p.label, Msg: fmt.Sprintf("shared hyperparameter has two values, %v and %v", old, x), Err: ErrNoMatch}
+		}
+		return nil
+	}
+	e.set(n.param, x)
+	return nil
+}
+
+func (e *encoder) encodeChoice(i int, cfg any, path string) error {
+	p := &e.s.params[i]
+	if old := e.v[i]; !math.IsNaN(old) {
+		// A shared choice already decided elsewhere: its option must fit here too.
+		return e.encode(p.options[int(old)], cfg, path)
+	}
+	found := -1
+	var reasons []string
+	for j, opt := range p.options {
+		mark := len(e.trail)
+		e.set(i, float64(j))
+		err := e.encode(opt, cfg, path)
+		e.undo(mark)
+		if err == nil {
+			if found >= 0 {
+				return &Error{Path: path, Label: p.label, Msg: fmt.Sprintf("config %s fits options %d and %d of the choice; make the options distinguishable (e.g. by a constant key)", describe(cfg), found, j), Err: ErrAmbiguous}
+			}
+			found = j
+			continue
+		}
+		if isReason(err, ErrAmbiguous) {
+			return err
+		}
+		if len(reasons) < 4 {
+			reasons = append(reasons, fmt.Sprintf("option %d: %s", j, msgOf(err)))
+		}
+	}
+	if found < 0 {
+		return &Error{Path: path, Label: p.label, Msg: fmt.Sprintf("config %s fits none of the %d options of the choice (%s)", describe(cfg), len(p.options), strings.Join(reasons, "; ")), Err: ErrNoMatch}
+	}
+	e.set(i, float64(found))
+	return e.encode(p.options[found], cfg, path)
+}
+
+func isReason(err, target error) bool {
+	se, ok := err.(*Error)
+	return ok && se.Err == target
+}
+
+func msgOf(err error) string {
+	if se, ok := err.(*Error); ok {
+		if se.Label != "" {
+			return strconv.Quote(se.Label) + ": " + se.Msg
+		}
+		return se.Msg
+	}
+	return err.Error()
+}
+
+// describe formats a config value for an error message, shortened.
+func describe(v any) string {
+	var s string
+	switch v.(type) {
+	case string:
+		s = fmt.Sprintf("%q", v)
+	case nil:
+		return "nil"
+	default:
+		s = fmt.Sprintf("%v", v)
+	}
+	if len(s) > 60 {
+		s = s[:57] + "..."
+	}
+	return fmt.Sprintf("%s (%T)", s, v)
+}
+
+// number converts any Go integer or float, or a json.Number, to float64.
+func number(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case int:
+		return float64(x), true
+	case json.Number:
+		f, err := x.Float64()
+		return f, err == nil
+	case nil, string, bool:
+		return 0, false
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return float64(rv.Int()), true
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return float64(rv.Uint()), true
+	case reflect.Float32, reflect.Float64:
+		return rv.Float(), true
+	}
+	return 0, false
+}
+
+// mapOf gives access to a map with string keys of any type.
+func mapOf(v any) (get func(string) (any, bool), keys []string, ok bool) {
+	if m, isMap := v.(map[string]any); isMap {
+		keys = make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		return func(k string) (any, bool) { x, ok := m[k]; return x, ok }, sortedStrings(keys), true
+	}
+	rv := reflect.ValueOf(v)
+	if v == nil || rv.Kind() != reflect.Map || rv.Type().Key().Kind() != reflect.String {
+		return nil, nil, false
+	}
+	keys = make([]string, 0, rv.Len())
+	for _, k := range rv.MapKeys() {
+		keys = append(keys, k.String())
+	}
+	kt := rv.Type().Key()
+	return func(k string) (any, bool) {
+		x := rv.MapIndex(reflect.ValueOf(k).Convert(kt))
+		if !x.IsValid() {
+			return nil, false
+		}
+		return x.Interface(), true
+	}, sortedStrings(keys), true
+}
+
+func sortedStrings(s []string) []string {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+	return s
+}
+
+// constEqual reports whether a config value equals a constant of the space:
+// numbers by value whatever their types, maps and slices element by element,
+// anything else by reflect.DeepEqual.
+func constEqual(c, v any) bool {
+	if a, ok := number(c); ok {
+		b, ok := number(v)
+		return ok && a == b
+	}
+	switch c := c.(type) {
+	case string:
+		s, ok := v.(string)
+		return ok && s == c
+	case bool:
+		b, ok := v.(bool)
+		return ok && b == c
+	case nil:
+		return v == nil
+	}
+	cv, vv := reflect.ValueOf(c), reflect.ValueOf(v)
+	switch cv.Kind() {
+	case reflect.Map:
+		getC, keysC, ok1 := mapOf(c)
+		getV, keysV, ok2 := mapOf(v)
+		if !ok1 || !ok2 || len(keysC) != len(keysV) {
+			return reflect.DeepEqual(c, v)
+		}
+		for _, k := range keysC {
+			a, _ := getC(k)
+			b, ok := getV(k)
+			if !ok || !constEqual(a, b) {
+				return false
+			}
+		}
+		return true
+	case reflect.Slice, reflect.Array:
+		if v == nil || (vv.Kind() != reflect.Slice && vv.Kind() != reflect.Array) || cv.Len() != vv.Len() {
+			return false
+		}
+		for i := range cv.Len() {
+			if !constEqual(cv.Index(i).Interface(), vv.Index(i).Interface()) {
+				return false
+			}
+		}
+		return true
+	}
+	return reflect.DeepEqual(c, v)
+}
