@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -64,7 +65,16 @@ func (e *encoder) encode(n *cnode, cfg any, path string) error {
 			return mismatch(path, "expected a map for a dict with keys %v, got %s", n.keys, describe(cfg))
 		}
 		if len(keys) != len(n.keys) {
-			return mismatch(path, "expected a map with keys %v, got keys %v", n.keys, keys)
+			for _, k := range n.keys {
+				if _, ok := get(k); !ok {
+					return mismatch(path, "key %q is missing (expected keys %v, got %v)", k, n.keys, keys)
+				}
+			}
+			for _, k := range keys {
+				if _, found := slices.BinarySearch(n.keys, k); !found {
+					return mismatch(path, "unexpected key %q (expected keys %v)", k, n.keys)
+				}
+			}
 		}
 		for i, k := range n.keys {
 			x, ok := get(k)
@@ -210,7 +220,8 @@ func mapOf(v any) (get func(string) (any, bool), keys []string, ok bool) {
 		for k := range m {
 			keys = append(keys, k)
 		}
-		return func(k string) (any, bool) { x, ok := m[k]; return x, ok }, sortedStrings(keys), true
+		slices.Sort(keys)
+		return func(k string) (any, bool) { x, ok := m[k]; return x, ok }, keys, true
 	}
 	rv := reflect.ValueOf(v)
 	if v == nil || rv.Kind() != reflect.Map || rv.Type().Key().Kind() != reflect.String {
@@ -220,6 +231,7 @@ func mapOf(v any) (get func(string) (any, bool), keys []string, ok bool) {
 	for _, k := range rv.MapKeys() {
 		keys = append(keys, k.String())
 	}
+	slices.Sort(keys)
 	kt := rv.Type().Key()
 	return func(k string) (any, bool) {
 		x := rv.MapIndex(reflect.ValueOf(k).Convert(kt))
@@ -227,16 +239,7 @@ func mapOf(v any) (get func(string) (any, bool), keys []string, ok bool) {
 			return nil, false
 		}
 		return x.Interface(), true
-	}, sortedStrings(keys), true
-}
-
-func sortedStrings(s []string) []string {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
-	return s
+	}, keys, true
 }
 
 // constEqual reports whether a config value equals a constant of the space:

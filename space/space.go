@@ -77,7 +77,34 @@ func New(root any) (*Space, error) {
 		return nil, err
 	}
 	c.s.root = r
+	if n := expandedSize(r, c.s, map[*cnode]int{}); n > maxExpanded {
+		return nil, &Error{Path: "root", Msg: fmt.Sprintf("the space has more than %d nodes once shared hyperparameters are expanded where they are used", maxExpanded), Err: ErrStructure}
+	}
 	return c.s, nil
+}
+
+// maxExpanded bounds the size of a space counted with each use of a shared
+// node separately: walks over the space (Sample, Eval, Encode, Params) visit
+// every use, so a document that nests shared choices could otherwise be
+// exponentially slow to use.
+const maxExpanded = 1 << 20
+
+// expandedSize returns the number of node visits of a full walk from n,
+// capped at maxExpanded+1.
+func expandedSize(n *cnode, s *Space, memo map[*cnode]int) int {
+	if v, ok := memo[n]; ok {
+		return v
+	}
+	total := 1
+	kids := n.kids
+	if n.kind == cParam {
+		kids = s.params[n.param].options
+	}
+	for _, k := range kids {
+		total = min(total+expandedSize(k, s, memo), maxExpanded+1)
+	}
+	memo[n] = total
+	return total
 }
 
 type compiler struct {
