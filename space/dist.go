@@ -5,8 +5,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"strconv"
-
-	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // Kind names the prior of a hyperparameter. The set is closed: algorithms
@@ -325,9 +323,10 @@ func (d Dist) LogProb(x float64) float64 {
 	case KindLogUniform:
 		return -math.Log(x) - math.Log(math.Log(d.High)-math.Log(d.Low))
 	case KindNormal:
-		return distuv.Normal{Mu: d.Mu, Sigma: d.Sigma}.LogProb(x)
+		return normalLogPDF(x, d.Mu, d.Sigma)
 	case KindLogNormal:
-		return distuv.LogNormal{Mu: d.Mu, Sigma: d.Sigma}.LogProb(x)
+		lx := math.Log(x)
+		return normalLogPDF(lx, d.Mu, d.Sigma) - lx
 	case KindQUniform:
 		return d.quniformLogPMF(x)
 	case KindQLogUniform:
@@ -355,6 +354,17 @@ func (d Dist) LogProb(x float64) float64 {
 		return math.Log(d.Probs[int(x)])
 	}
 	return math.Inf(-1)
+}
+
+// logSqrt2Pi is log(√(2π)).
+var logSqrt2Pi = 0.5 * math.Log(2*math.Pi)
+
+// normalLogPDF is the log density of N(mu, sigma) at x. It standardizes
+// first, so that it stays finite where (x-mu)² or sigma² would overflow or
+// underflow (gonum's distuv.Normal squares them separately).
+func normalLogPDF(x, mu, sigma float64) float64 {
+	z := (x - mu) / sigma
+	return -0.5*z*z - math.Log(sigma) - logSqrt2Pi
 }
 
 // quniformLogPMF is rdists.quniform_gen's pmf: the grid from qlo to qhi, the

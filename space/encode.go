@@ -23,8 +23,8 @@ import (
 // hyperparameter must be a whole number; every value must lie in the support
 // of its prior.
 func (s *Space) Encode(cfg any) (Values, error) {
-	e := encoder{s: s, v: s.NewValues()}
-	if err := e.encode(s.root, cfg, "config"); err != nil {
+	e := encoder{s: s, v: s.NewValues(), trail: make([]int, 0, len(s.params))}
+	if err := e.encode(s.root, cfg); err != nil {
 		return nil, err
 	}
 	return e.v, nil
@@ -33,8 +33,34 @@ func (s *Space) Encode(cfg any) (Values, error) {
 type encoder struct {
 	s     *Space
 	v     Values
-	trail []int // hyperparameters set, in order, so that a failed option can be undone
+	trail []int      // hyperparameters set, in order, so that a failed option can be undone
+	path  []pathStep // where the walk is in the config, rendered only for errors
+	quiet int        // > 0 while trying the options of a choice: mismatches need no message
 }
+
+// pathStep is one step into a config: a dict key, or a list index if key is
+// empty and index >= 0.
+type pathStep struct {
+	key   string
+	index int
+}
+
+func (e *encoder) pathString() string {
+	var b strings.Builder
+	b.WriteString("config")
+	for _, p := range e.path {
+		if p.index >= 0 {
+			fmt.Fprintf(&b, "[%d]", p.index)
+		} else {
+			b.WriteString("[" + strconv.Quote(p.key) + "]")
+		}
+	}
+	return b.String()
+}
+
+// errQuiet is the mismatch returned while trying the options of a choice,
+// where only success matters; the messages are built if no option fits.
+var errQuiet = &Error{Msg: "no match", Err: ErrNoMatch}
 
 func (e *encoder) set(i int, x float64) {
 	e.v[i] = x
@@ -48,40 +74,54 @@ func (e *encoder) undo(mark int) {
 	e.trail = e.trail[:mark]
 }
 
-func mismatch(path, format string, args ...any) error {
-	return &Error{Path: path, Msg: fmt.Sprintf(format, args...), Err: ErrNoMatch}
+func (e *encoder) mismatch(label, format string, args ...any) error {
+	if e.quiet > 0 {
+		return errQuiet
+	}
+	return &Error{Path: e.pathString(), Label: label, Msg: fmt.Sprintf(format, args...), Err: ErrNoMatch}
 }
 
-func (e *encoder) encode(n *cnode, cfg any, path string) error {
+func (e *encoder) child(n *cnode, cfg any, step pathStep) error {
+	e.path = append(e.path, step)
+	err := e.encode(n, cfg)
+	e.path = e.path[:len(e.path)-1]
+	return err
+}
+
+func (e *encoder) encode(n *cnode, cfg any) error {
 	switch n.kind {
 	case cConst:
 		if !constEqual(n.value, cfg) {
-			return mismatch(path, "%s differs from the constant %s", describe(cfg), describe(n.value))
+			if e.quiet > 0 {
+				return errQuiet
+			}
+			return e.mismatch("", "%s differs from the constant %s", describe(cfg), describe(n.value))
 		}
 		return nil
 	case cDict:
-		get, keys, ok := mapOf(cfg)
-		if !ok {
-			return mismatch(path, "expected a map for a dict with keys %v, got %s", n.keys, describe(cfg))
+		if m, ok := cfg.(map[string]any); ok && len(m) == len(n.keys) {
+			// The common case, without building the key list.
+			for i, k := range n.keys {
+				x, ok := m[k]
+				if !ok {
+					return e.dictMismatch(n, cfg)
+				}
+				if err := e.child(n.kids[i], x, pathStep{key: k, index: -1}); err != nil {
+					return err
+				}
+			}
+			return nil
 		}
-		if len(keys) != len(n.keys) {
-			for _, k := range n.keys {
-				if _, ok := get(k); !ok {
-					return mismatch(path, "key %q is missing (expected keys %v, got %v)", k, n.keys, keys)
-				}
-			}
-			for _, k := range keys {
-				if _, found := slices.BinarySearch(n.keys, k); !found {
-					return mismatch(path, "unexpected key %q (expected keys %v)", k, n.keys)
-				}
-			}
+		get, keys, ok := mapOf(cfg)
+		if !ok || len(keys) != len(n.keys) {
+			return e.dictMismatch(n, cfg)
 		}
 		for i, k := range n.keys {
 			x, ok := get(k)
 			if !ok {
-				return mismatch(path, "key %q is missing (expected keys %v, got %v)", k, n.keys, keys)
+				return e.dictMismatch(n, cfg)
 			}
-			if err := e.encode(n.kids[i], x, path+"["+strconv.Quote(k)+"]"); err != nil {
+			if err := e.child(n.kids[i], x, pathStep{key: k, index: -1}); err != nil {
 				return err
 			}
 		}
@@ -89,13 +129,23 @@ func (e *encoder) encode(n *cnode, cfg any, path string) error {
 	case cList:
 		rv := reflect.ValueOf(cfg)
 		if cfg == nil || (rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array) {
-			return mismatch(path, "expected a list of %d elements, got %s", len(n.kids), describe(cfg))
+			if e.quiet > 0 {
+				return errQuiet
+			}
+			return e.mismatch("", "expected a list of %d elements, got %s", len(n.kids), describe(cfg))
 		}
 		if rv.Len() != len(n.kids) {
-			return mismatch(path, "expected a list of %d elements, got %d", len(n.kids), rv.Len())
+			return e.mismatch("", "expected a list of %d elements, got %d", len(n.kids), rv.Len())
 		}
+		l, isAny := cfg.([]any)
 		for i, k := range n.kids {
-			if err := e.encode(k, rv.Index(i).Interface(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+			var x any
+			if isAny {
+				x = l[i]
+			} else {
+				x = rv.Index(i).Interface()
+			}
+			if err := e.child(k, x, pathStep{index: i}); err != nil {
 				return err
 			}
 		}
@@ -103,18 +153,21 @@ func (e *encoder) encode(n *cnode, cfg any, path string) error {
 	}
 	p := &e.s.params[n.param]
 	if p.options != nil {
-		return e.encodeChoice(n.param, cfg, path)
+		return e.encodeChoice(n.param, cfg)
 	}
 	x, ok := number(cfg)
 	if !ok {
-		return &Error{Path: path, Label: p.label, Msg: fmt.Sprintf("expected a number for %v, got %s", p.dist, describe(cfg)), Err: ErrNoMatch}
+		if e.quiet > 0 {
+			return errQuiet
+		}
+		return e.mismatch(p.label, "expected a number for %v, got %s", p.dist, describe(cfg))
 	}
 	if !p.dist.Contains(x) {
-		return &Error{Path: path, Label: p.label, Msg: fmt.Sprintf("value %v is outside the support of %v", x, p.dist), Err: ErrNoMatch}
+		return e.mismatch(p.label, "value %v is outside the support of %v", x, p.dist)
 	}
 	if old := e.v[n.param]; !math.IsNaN(old) {
 		if old != x {
-			return &Error{Path: path, Label: p.label, Msg: fmt.Sprintf("shared hyperparameter has two values, %v and %v", old, x), Err: ErrNoMatch}
+			return e.mismatch(p.label, "shared hyperparameter has two values, %v and %v", old, x)
 		}
 		return nil
 	}
@@ -122,38 +175,70 @@ func (e *encoder) encode(n *cnode, cfg any, path string) error {
 	return nil
 }
 
-func (e *encoder) encodeChoice(i int, cfg any, path string) error {
+// dictMismatch explains why cfg does not fit dict node n.
+func (e *encoder) dictMismatch(n *cnode, cfg any) error {
+	if e.quiet > 0 {
+		return errQuiet
+	}
+	get, keys, ok := mapOf(cfg)
+	if !ok {
+		return e.mismatch("", "expected a map for a dict with keys %v, got %s", n.keys, describe(cfg))
+	}
+	for _, k := range n.keys {
+		if _, ok := get(k); !ok {
+			return e.mismatch("", "key %q is missing (expected keys %v, got %v)", k, n.keys, keys)
+		}
+	}
+	for _, k := range keys {
+		if _, found := slices.BinarySearch(n.keys, k); !found {
+			return e.mismatch("", "unexpected key %q (expected keys %v)", k, n.keys)
+		}
+	}
+	return e.mismatch("", "keys %v do not match %v", keys, n.keys)
+}
+
+func (e *encoder) encodeChoice(i int, cfg any) error {
 	p := &e.s.params[i]
 	if old := e.v[i]; !math.IsNaN(old) {
 		// A shared choice already decided elsewhere: its option must fit here too.
-		return e.encode(p.options[int(old)], cfg, path)
+		return e.encode(p.options[int(old)], cfg)
 	}
 	found := -1
-	var reasons []string
+	e.quiet++
 	for j, opt := range p.options {
 		mark := len(e.trail)
 		e.set(i, float64(j))
-		err := e.encode(opt, cfg, path)
+		err := e.encode(opt, cfg)
 		e.undo(mark)
 		if err == nil {
 			if found >= 0 {
-				return &Error{Path: path, Label: p.label, Msg: fmt.Sprintf("config %s fits options %d and %d of the choice; make the options distinguishable (e.g. by a constant key)", describe(cfg), found, j), Err: ErrAmbiguous}
+				e.quiet--
+				return &Error{Path: e.pathString(), Label: p.label, Msg: fmt.Sprintf("config %s fits options %d and %d of the choice; make the options distinguishable (e.g. by a constant key)", describe(cfg), found, j), Err: ErrAmbiguous}
 			}
 			found = j
-			continue
-		}
-		if isReason(err, ErrAmbiguous) {
+		} else if isReason(err, ErrAmbiguous) {
+			e.quiet--
 			return err
 		}
-		if len(reasons) < 4 {
+	}
+	e.quiet--
+	if found < 0 {
+		if e.quiet > 0 {
+			return errQuiet
+		}
+		// Try the options again, this time for the reasons they fail.
+		var reasons []string
+		for j, opt := range p.options[:min(len(p.options), 4)] {
+			mark := len(e.trail)
+			e.set(i, float64(j))
+			err := e.encode(opt, cfg)
+			e.undo(mark)
 			reasons = append(reasons, fmt.Sprintf("option %d: %s", j, msgOf(err)))
 		}
-	}
-	if found < 0 {
-		return &Error{Path: path, Label: p.label, Msg: fmt.Sprintf("config %s fits none of the %d options of the choice (%s)", describe(cfg), len(p.options), strings.Join(reasons, "; ")), Err: ErrNoMatch}
+		return &Error{Path: e.pathString(), Label: p.label, Msg: fmt.Sprintf("config %s fits none of the %d options of the choice (%s)", describe(cfg), len(p.options), strings.Join(reasons, "; ")), Err: ErrNoMatch}
 	}
 	e.set(i, float64(found))
-	return e.encode(p.options[found], cfg, path)
+	return e.encode(p.options[found], cfg)
 }
 
 func isReason(err, target error) bool {

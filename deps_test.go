@@ -1,0 +1,67 @@
+package hyperopt_test
+
+import (
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/hyperopt-go/hyperopt"
+
+// allowed lists, for each package, the packages of this module it may import
+// (DESIGN.md, "Packages and the way data flows": arrows point one way).
+var allowed = map[string][]string{
+	"space": {},
+}
+
+// TestDependencyDirection checks the import rules with go list: the
+// packages in allowed import only what they may of this module, and no
+// package or test imports math/rand (v1): every draw comes from a seed the
+// caller controls, through math/rand/v2.
+func TestDependencyDirection(t *testing.T) {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	out, err := exec.Command(goBin, "list", "-f", "{{.ImportPath}}|{{join .Imports \" \"}}|{{join .TestImports \" \"}} {{join .XTestImports \" \"}}", "./...").CombinedOutput()
+	if err != nil {
+		t.Skipf("go list unavailable: %v\n%s", err, out)
+	}
+	checked := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		parts := strings.Split(line, "|")
+		if len(parts) != 3 {
+			t.Fatalf("unexpected go list line %q", line)
+		}
+		pkg, imports, testImports := parts[0], strings.Fields(parts[1]), strings.Fields(parts[2])
+		for _, imp := range append(imports, testImports...) {
+			if imp == "math/rand" {
+				t.Errorf("%s imports math/rand (v1); use math/rand/v2 with a caller's seed", pkg)
+			}
+		}
+		rel := strings.TrimPrefix(strings.TrimPrefix(pkg, module), "/")
+		may, ruled := allowed[rel]
+		if !ruled {
+			continue
+		}
+		checked++
+		for _, imp := range imports {
+			if !strings.HasPrefix(imp, module+"/") {
+				continue
+			}
+			dep := strings.TrimPrefix(imp, module+"/")
+			ok := false
+			for _, m := range may {
+				ok = ok || dep == m
+			}
+			if !ok {
+				t.Errorf("%s imports %s, which DESIGN.md does not allow", rel, dep)
+			}
+		}
+	}
+	if checked != len(allowed) {
+		t.Errorf("checked %d ruled packages, want %d: is a package missing?", checked, len(allowed))
+	}
+}
