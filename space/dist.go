@@ -180,8 +180,36 @@ func (d Dist) check() (error, string) {
 			return ErrNotPositive, fmt.Sprintf("%v q of an integer hyperparameter must be a whole number, got %s", d.Kind, g(d.Q))
 		}
 	}
+	// Ranges whose arithmetic would overflow float64: draws or densities
+	// would be infinite or NaN.
+	switch d.Kind {
+	case KindUniform, KindQUniform, KindLogUniform, KindQLogUniform:
+		if math.IsInf(d.High-d.Low, 0) {
+			return ErrBounds, fmt.Sprintf("%v range from low=%s to high=%s is wider than float64 can hold", d.Kind, g(d.Low), g(d.High))
+		}
+		if d.Kind.Quantized() && math.Max(math.Abs(d.Low), math.Abs(d.High))/d.Q > maxGridIndex {
+			return ErrBounds, fmt.Sprintf("%v q=%s is too small for bounds low=%s high=%s: the grid overflows float64", d.Kind, g(d.Q), g(d.Low), g(d.High))
+		}
+	case KindNormal, KindQNormal:
+		reach := math.Abs(d.Mu) + normalReach*d.Sigma
+		if math.IsInf(reach, 0) {
+			return ErrBounds, fmt.Sprintf("%v mu=%s, sigma=%s: draws overflow float64", d.Kind, g(d.Mu), g(d.Sigma))
+		}
+		if d.Kind == KindQNormal && reach/d.Q > maxGridIndex {
+			return ErrBounds, fmt.Sprintf("qnormal q=%s is too small for mu=%s, sigma=%s: the grid overflows float64", g(d.Q), g(d.Mu), g(d.Sigma))
+		}
+	}
 	return nil, ""
 }
+
+// maxGridIndex bounds |x|/q for a quantized kind, so that x/q and its
+// rounding stay finite.
+const maxGridIndex = 1e300
+
+// normalReach is how many standard deviations from the mean a normal draw is
+// assumed to stay within (math/rand/v2's NormFloat64 has never been seen
+// beyond 10).
+const normalReach = 64
 
 type namedArg struct {
 	name string
@@ -224,11 +252,11 @@ func (d Dist) Sample(r *rand.Rand) float64 {
 	case KindQNormal:
 		return quantize(d.Mu+d.Sigma*r.NormFloat64(), d.Q)
 	case KindLogNormal:
-		return math.Exp(d.Mu + d.Sigma*r.NormFloat64())
+		return math.Max(d.logNormal(r), math.SmallestNonzeroFloat64)
 	case KindQLogNormal:
-		return quantize(math.Exp(d.Mu+d.Sigma*r.NormFloat64()), d.Q)
+		return quantize(d.logNormal(r), d.Q)
 	case KindRandInt:
-		return d.Low + float64(r.Int64N(int64(d.High-d.Low)))
+		return float64(int64(d.Low) + r.Int64N(int64(d.High-d.Low)))
 	case KindChoice:
 		n := int(d.High)
 		if d.Probs == nil {
@@ -257,6 +285,17 @@ func (d Dist) logUniform(r *rand.Rand) float64 {
 	lo, hi := math.Log(d.Low), math.Log(d.High)
 	x := math.Exp(lo + (hi-lo)*r.Float64())
 	return math.Min(math.Max(x, d.Low), d.High)
+}
+
+// logNormal draws exp(N(Mu, Sigma)), clamped below a quarter of the largest
+// float64 (and below q times that for QLogNormal, so that x/q is finite):
+// priors wide in log space would otherwise overflow to +Inf now and then.
+func (d Dist) logNormal(r *rand.Rand) float64 {
+	limit := math.MaxFloat64 / 4
+	if d.Kind == KindQLogNormal && d.Q < 1 {
+		limit *= d.Q
+	}
+	return math.Min(math.Exp(d.Mu+d.Sigma*r.NormFloat64()), limit)
 }
 
 // onGrid reports whether x is a multiple of q, up to the rounding error of
