@@ -1,0 +1,575 @@
+package trials
+
+import (
+	"bytes"
+	"container/heap"
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Memory is the in-memory Store, the default of a search: fast, safe for
+// concurrent use by many goroutines, gone when the process ends (export it
+// with [Export] to keep it). The zero value is not usable; call [NewMemory].
+type Memory struct {
+	now func() time.Time
+
+	mu     sync.Mutex
+	exps   map[string]*memExp
+	closed bool
+}
+
+var _ Store = (*Memory)(nil)
+
+// MemoryOptions configures a Memory store. The zero value is the default.
+type MemoryOptions struct {
+	// Now is the clock of leases and trial times; nil means time.Now.
+	Now func() time.Time
+}
+
+// NewMemory returns an empty in-memory store. opts may be nil.
+func NewMemory(opts *MemoryOptions) *Memory {
+	m := &Memory{now: time.Now, exps: make(map[string]*memExp)}
+	if opts != nil && opts.Now != nil {
+		m.now = opts.Now
+	}
+	return m
+}
+
+type slotKind uint8
+
+const (
+	slotClaimed  slotKind = iota // claimed, no values yet
+	slotReleased                 // claimed, then released
+	slotTrial                    // has values
+)
+
+type memExp struct {
+	Experiment
+	slots    []slotKind // by ID
+	trials   []*Trial   // by ID; nil unless slots[id] == slotTrial
+	log      []ID       // log[s-1] is the trial changed at sequence number s
+	requests map[string][]ID
+	queued   idHeap     // queued IDs, lowest first; entries may be stale
+	running  map[ID]struct{}
+}
+
+// idHeap is a min-heap of trial IDs.
+type idHeap []ID
+
+func (h idHeap) Len() int           { return len(h) }
+func (h idHeap) Less(i, j int) bool { return h[i] < h[j] }
+func (h idHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *idHeap) Push(x any)        { *h = append(*h, x.(ID)) }
+func (h *idHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// touch stamps t with the experiment's next sequence number.
+func (e *memExp) touch(t *Trial) {
+	e.Seq++
+	t.Seq = e.Seq
+	e.log = append(e.log, t.ID)
+	switch t.State {
+	case StateQueued:
+		heap.Push(&e.queued, t.ID)
+		delete(e.running, t.ID)
+	case StateRunning:
+		e.running[t.ID] = struct{}{}
+	default:
+		delete(e.running, t.ID)
+	}
+}
+
+func (m *Memory) lock(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return ErrClosed
+	}
+	return nil
+}
+
+func (m *Memory) exp(key string) (*memExp, error) {
+	e, ok := m.exps[key]
+	if !ok {
+		return nil, fmt.Errorf("experiment %q: %w", key, ErrNotFound)
+	}
+	return e, nil
+}
+
+// trial returns the trial with values id of e.
+func (e *memExp) trial(id ID) (*Trial, error) {
+	if id < 0 || int(id) >= len(e.slots) || e.slots[id] != slotTrial {
+		return nil, fmt.Errorf("trial %d of experiment %q: %w", id, e.Key, ErrNotFound)
+	}
+	return e.trials[id], nil
+}
+
+// Open implements Store.
+func (m *Memory) Open(ctx context.Context, spec ExperimentSpec) (Experiment, error) {
+	if err := m.lock(ctx); err != nil {
+		return Experiment{}, err
+	}
+	defer m.mu.Unlock()
+	if spec.Key == "" {
+		return Experiment{}, fmt.Errorf("trials: open: empty experiment key")
+	}
+	if e, ok := m.exps[spec.Key]; ok {
+		if err := CheckSpec(e.Experiment, spec); err != nil {
+			return Experiment{}, err
+		}
+		if spec.MaxEvals != 0 {
+			e.MaxEvals = spec.MaxEvals
+		}
+		return e.copy(), nil
+	}
+	e := &memExp{
+		Experiment: Experiment{ExperimentSpec: spec, Created: m.now()},
+		requests:   map[string][]ID{},
+		running:    map[ID]struct{}{},
+	}
+	e.Space = bytes.Clone(spec.Space)
+	e.AlgorithmOptions = bytes.Clone(spec.AlgorithmOptions)
+	m.exps[spec.Key] = e
+	return e.copy(), nil
+}
+
+func (e *memExp) copy() Experiment {
+	x := e.Experiment
+	x.Space = bytes.Clone(x.Space)
+	x.AlgorithmOptions = bytes.Clone(x.AlgorithmOptions)
+	return x
+}
+
+// CheckSpec returns a *MismatchError if spec cannot open the stored
+// experiment: another space fingerprint, another algorithm or its options,
+// another non-zero seed. Stores call it in Open.
+func CheckSpec(stored Experiment, spec ExperimentSpec) error {
+	mismatch := func(what, s, g string, err error) error {
+		return &MismatchError{Experiment: stored.Key, What: what, Stored: s, Given: g, Err: err}
+	}
+	if spec.Fingerprint != "" && spec.Fingerprint != stored.Fingerprint {
+		return mismatch("space", "fingerprint "+stored.Fingerprint, "fingerprint "+spec.Fingerprint, ErrSpaceMismatch)
+	}
+	if spec.Algorithm != "" {
+		so, go_ := compactJSON(stored.AlgorithmOptions), compactJSON(spec.AlgorithmOptions)
+		if spec.Algorithm != stored.Algorithm || so != go_ {
+			return mismatch("algorithm", stored.Algorithm+" "+so, spec.Algorithm+" "+go_, ErrAlgorithm)
+		}
+	}
+	if spec.Seed != 0 && spec.Seed != stored.Seed {
+		return mismatch("seed", fmt.Sprint(stored.Seed), fmt.Sprint(spec.Seed), ErrSeed)
+	}
+	return nil
+}
+
+func compactJSON(b []byte) string {
+	if len(b) == 0 {
+		return "{}"
+	}
+	var out bytes.Buffer
+	if err := json.Compact(&out, b); err != nil {
+		return string(b)
+	}
+	if out.String() == "null" {
+		return "{}"
+	}
+	return out.String()
+}
+
+// Experiments implements Store.
+func (m *Memory) Experiments(ctx context.Context) ([]Experiment, error) {
+	if err := m.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer m.mu.Unlock()
+	out := make([]Experiment, 0, len(m.exps))
+	for _, k := range slices.Sorted(maps.Keys(m.exps)) {
+		out = append(out, m.exps[k].copy())
+	}
+	return out, nil
+}
+
+// Claim implements Store.
+func (m *Memory) Claim(ctx context.Context, exp string, n int, requestID string) ([]ID, error) {
+	if err := m.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer m.mu.Unlock()
+	e, err := m.exp(exp)
+	if err != nil {
+		return nil, err
+	}
+	if requestID != "" {
+		if ids, ok := e.requests[requestID]; ok {
+			return slices.Clone(ids), nil
+		}
+	}
+	if n <= 0 {
+		return nil, fmt.Errorf("trials: claim %d trials: count must be positive", n)
+	}
+	if e.MaxEvals > 0 {
+		n = min(n, e.MaxEvals-e.Claimed)
+		if n <= 0 {
+			return nil, fmt.Errorf("experiment %q has claimed %d of %d: %w", exp, e.Claimed, e.MaxEvals, ErrBudget)
+		}
+	}
+	ids := make([]ID, n)
+	for i := range ids {
+		ids[i] = e.NextID
+		e.NextID++
+		e.slots = append(e.slots, slotClaimed)
+		e.trials = append(e.trials, nil)
+	}
+	e.Claimed += n
+	if requestID != "" {
+		e.requests[requestID] = slices.Clone(ids)
+	}
+	return ids, nil
+}
+
+// Propose implements Store.
+func (m *Memory) Propose(ctx context.Context, exp string, ps []Proposal) error {
+	if err := m.lock(ctx); err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	e, err := m.exp(exp)
+	if err != nil {
+		return err
+	}
+	// Check everything first: a Propose is all or nothing.
+	for _, p := range ps {
+		if p.ID < 0 || int(p.ID) >= len(e.slots) {
+			return fmt.Errorf("propose trial %d of %q: never claimed: %w", p.ID, exp, ErrConflict)
+		}
+		switch e.slots[p.ID] {
+		case slotReleased:
+			return fmt.Errorf("propose trial %d of %q: released: %w", p.ID, exp, ErrConflict)
+		case slotTrial:
+			t := e.trials[p.ID]
+			retry := sameNaN(t.Values, p.Values) && t.Owner == p.Owner &&
+				((p.Owner == "" && t.State == StateQueued) || (p.Owner != "" && t.State == StateRunning && t.Attempt == 1))
+			if !retry {
+				return fmt.Errorf("propose trial %d of %q: already proposed: %w", p.ID, exp, ErrConflict)
+			}
+		}
+	}
+	now := m.now()
+	for _, p := range ps {
+		if e.slots[p.ID] == slotTrial {
+			continue // an identical retry
+		}
+		t := &Trial{ID: p.ID, Experiment: exp, State: StateQueued, Values: slices.Clone(p.Values), Booked: now}
+		if p.Owner != "" {
+			t.State, t.Owner, t.Attempt, t.Started, t.LeaseUntil = StateRunning, p.Owner, 1, now, now.Add(p.LeaseTTL)
+		}
+		e.slots[p.ID] = slotTrial
+		e.trials[p.ID] = t
+		e.touch(t)
+	}
+	return nil
+}
+
+func sameNaN(a, b []float64) bool {
+	return slices.EqualFunc(a, b, func(x, y float64) bool { return x == y || (x != x && y != y) })
+}
+
+// Release implements Store.
+func (m *Memory) Release(ctx context.Context, exp string, ids []ID) error {
+	if err := m.lock(ctx); err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	e, err := m.exp(exp)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if id < 0 || int(id) >= len(e.slots) {
+			return fmt.Errorf("release trial %d of %q: %w", id, exp, ErrNotFound)
+		}
+		if e.slots[id] == slotTrial {
+			return fmt.Errorf("release trial %d of %q: it has values: %w", id, exp, ErrConflict)
+		}
+	}
+	for _, id := range ids {
+		if e.slots[id] == slotClaimed {
+			e.slots[id] = slotReleased
+			e.Claimed--
+		}
+	}
+	return nil
+}
+
+// Reserve implements Store.
+func (m *Memory) Reserve(ctx context.Context, exp, owner string, ttl time.Duration) (Trial, error) {
+	if err := m.lock(ctx); err != nil {
+		return Trial{}, err
+	}
+	defer m.mu.Unlock()
+	e, err := m.exp(exp)
+	if err != nil {
+		return Trial{}, err
+	}
+	now := m.now()
+	var t *Trial
+	for e.queued.Len() > 0 {
+		id := heap.Pop(&e.queued).(ID)
+		if c := e.trials[id]; c.State == StateQueued {
+			t = c
+			break
+		}
+	}
+	if t == nil {
+		// A running trial whose lease expired, lowest ID first.
+		for id := range e.running {
+			c := e.trials[id]
+			if c.LeaseUntil.Before(now) && (t == nil || c.ID < t.ID) {
+				t = c
+			}
+		}
+	}
+	if t == nil {
+		return Trial{}, fmt.Errorf("experiment %q: %w", exp, ErrNoQueued)
+	}
+	t.State, t.Owner, t.Started, t.LeaseUntil = StateRunning, owner, now, now.Add(ttl)
+	t.Attempt++
+	e.touch(t)
+	return strip(t), nil
+}
+
+// leased returns the running trial that l is the current lease of.
+func (e *memExp) leased(l Lease) (*Trial, error) {
+	t, err := e.trial(l.ID)
+	if err != nil {
+		return nil, err
+	}
+	if t.State != StateRunning || t.Attempt != l.Attempt {
+		return nil, fmt.Errorf("trial %d of %q: lease of attempt %d, trial is %v at attempt %d: %w", l.ID, e.Key, l.Attempt, t.State, t.Attempt, ErrConflict)
+	}
+	return t, nil
+}
+
+// Heartbeat implements Store.
+func (m *Memory) Heartbeat(ctx context.Context, exp string, l Lease, ttl time.Duration) error {
+	if err := m.lock(ctx); err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	e, err := m.exp(exp)
+	if err != nil {
+		return err
+	}
+	t, err := e.leased(l)
+	if err != nil {
+		return err
+	}
+	t.LeaseUntil = m.now().Add(ttl)
+	return nil
+}
+
+// Report implements Store.
+func (m *Memory) Report(ctx context.Context, exp string, l Lease, r Report) error {
+	if err := m.lock(ctx); err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	e, err := m.exp(exp)
+	if err != nil {
+		return err
+	}
+	t, err := e.leased(l)
+	if err != nil {
+		return err
+	}
+	t.Reports = append(t.Reports, r)
+	e.touch(t)
+	return nil
+}
+
+// Finish implements Store.
+func (m *Memory) Finish(ctx context.Context, exp string, l Lease, state State, r Result) error {
+	if state != StateDone && state != StateError {
+		return fmt.Errorf("trials: finish with state %v: want done or error", state)
+	}
+	if err := m.lock(ctx); err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	e, err := m.exp(exp)
+	if err != nil {
+		return err
+	}
+	t, err := e.trial(l.ID)
+	if err != nil {
+		return err
+	}
+	if state == StateDone {
+		r = r.Normalize()
+	}
+	if t.State == StateDone || t.State == StateError {
+		if t.Attempt == l.Attempt && t.State == state && t.Result.Equal(r) {
+			return nil // a retry of the finish that succeeded
+		}
+		return fmt.Errorf("finish trial %d of %q: already finished with another result: %w", l.ID, exp, ErrConflict)
+	}
+	if _, err := e.leased(l); err != nil {
+		return err
+	}
+	t.State, t.Result, t.Ended = state, cloneResult(r), m.now()
+	e.touch(t)
+	return nil
+}
+
+func cloneResult(r Result) Result {
+	r.Extras = maps.Clone(r.Extras)
+	if r.Attachments != nil {
+		a := make(map[string][]byte, len(r.Attachments))
+		for k, v := range r.Attachments {
+			a[k] = bytes.Clone(v)
+		}
+		r.Attachments = a
+	}
+	return r
+}
+
+// Requeue implements Store.
+func (m *Memory) Requeue(ctx context.Context, exp string, ids []ID) error {
+	return m.move(ctx, exp, ids, StateQueued, func(s State) bool { return s == StateRunning || s == StateCanceled || s == StateError })
+}
+
+// Cancel implements Store.
+func (m *Memory) Cancel(ctx context.Context, exp string, ids []ID) error {
+	return m.move(ctx, exp, ids, StateCanceled, func(s State) bool { return s == StateQueued || s == StateRunning })
+}
+
+func (m *Memory) move(ctx context.Context, exp string, ids []ID, to State, from func(State) bool) error {
+	if err := m.lock(ctx); err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	e, err := m.exp(exp)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if _, err := e.trial(id); err != nil {
+			return err
+		}
+	}
+	for _, id := range ids {
+		t := e.trials[id]
+		if !from(t.State) {
+			continue
+		}
+		t.State, t.LeaseUntil = to, time.Time{}
+		if to == StateQueued {
+			t.Result = Result{}
+			t.Ended = time.Time{}
+		} else {
+			t.Ended = m.now()
+		}
+		e.touch(t)
+	}
+	return nil
+}
+
+// strip returns a copy of t without attachment bytes.
+func strip(t *Trial) Trial {
+	c := t.Clone()
+	if len(c.Result.Attachments) > 0 {
+		a := make(map[string][]byte, len(c.Result.Attachments))
+		for k := range c.Result.Attachments {
+			a[k] = nil
+		}
+		c.Result.Attachments = a
+	}
+	return c
+}
+
+// Get implements Store.
+func (m *Memory) Get(ctx context.Context, exp string, id ID) (Trial, error) {
+	if err := m.lock(ctx); err != nil {
+		return Trial{}, err
+	}
+	defer m.mu.Unlock()
+	e, err := m.exp(exp)
+	if err != nil {
+		return Trial{}, err
+	}
+	t, err := e.trial(id)
+	if err != nil {
+		return Trial{}, err
+	}
+	return strip(t), nil
+}
+
+// Changes implements Store. It costs time in proportion to the number of
+// changes since since, not to the number of trials.
+func (m *Memory) Changes(ctx context.Context, exp string, since int64) ([]Trial, int64, error) {
+	if err := m.lock(ctx); err != nil {
+		return nil, 0, err
+	}
+	defer m.mu.Unlock()
+	e, err := m.exp(exp)
+	if err != nil {
+		return nil, 0, err
+	}
+	since = max(0, min(since, e.Seq))
+	log := e.log[since:]
+	seen := make(map[ID]struct{}, len(log))
+	var out []Trial
+	// Walk backwards so each trial appears at its last change.
+	for i := len(log) - 1; i >= 0; i-- {
+		id := log[i]
+		if _, dup := seen[id]; dup {
+			continue
+		}
+		seen[id] = struct{}{}
+		out = append(out, strip(e.trials[id]))
+	}
+	slices.Reverse(out)
+	return out, e.Seq, nil
+}
+
+// Attachment implements Store.
+func (m *Memory) Attachment(ctx context.Context, exp string, id ID, name string) ([]byte, error) {
+	if err := m.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer m.mu.Unlock()
+	e, err := m.exp(exp)
+	if err != nil {
+		return nil, err
+	}
+	t, err := e.trial(id)
+	if err != nil {
+		return nil, err
+	}
+	b, ok := t.Result.Attachments[name]
+	if !ok {
+		return nil, fmt.Errorf("attachment %q of trial %d of %q: %w", name, id, exp, ErrNotFound)
+	}
+	return bytes.Clone(b), nil
+}
+
+// Close implements Store. The data is dropped.
+func (m *Memory) Close() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.closed = true
+	m.exps = nil
+	return nil
+}
