@@ -54,7 +54,7 @@ type memExp struct {
 	trials   []*Trial   // by ID; nil unless slots[id] == slotTrial
 	log      []ID       // log[s-1] is the trial changed at sequence number s
 	requests map[string][]ID
-	queued   idHeap     // queued IDs, lowest first; entries may be stale
+	queued   idHeap // queued IDs, lowest first; entries may be stale
 	running  map[ID]struct{}
 }
 

@@ -11,9 +11,9 @@ import (
 // Errors returned by stores. Stores wrap them with detail; test them with
 // [errors.Is].
 var (
-	ErrNotFound      = errors.New("trials: not found")                       // no such experiment, trial or attachment
-	ErrConflict      = errors.New("trials: conflict")                        // a stale lease, a different second result, a state that forbids the change
-	ErrBudget        = errors.New("trials: budget exhausted")                // Claim past the experiment's MaxEvals
+	ErrNotFound      = errors.New("trials: not found")                         // no such experiment, trial or attachment
+	ErrConflict      = errors.New("trials: conflict")                          // a stale lease, a different second result, a state that forbids the change
+	ErrBudget        = errors.New("trials: budget exhausted")                  // Claim past the experiment's MaxEvals
 	ErrSpaceMismatch = errors.New("trials: space differs from the stored one") // Open with another space's fingerprint
 	ErrAlgorithm     = errors.New("trials: algorithm differs from the stored one")
 	ErrSeed          = errors.New("trials: seed differs from the stored one")
