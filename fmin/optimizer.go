@@ -1,0 +1,338 @@
+package fmin
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/hyperopt-go/hyperopt/random"
+	"github.com/hyperopt-go/hyperopt/space"
+	"github.com/hyperopt-go/hyperopt/trials"
+)
+
+// Optimizer is the ask/tell interface that Minimize is built on, for tools
+// that run the evaluations themselves: Ask for trials to evaluate, Tell
+// their results; Add results of points evaluated elsewhere. Its methods are
+// safe for concurrent use.
+type Optimizer struct {
+	space *space.Space
+	store trials.Store
+	exp   trials.Experiment
+	alg   Algorithm
+	owner string
+	ttl   time.Duration
+	log   *slog.Logger
+
+	mu sync.Mutex
+	t  *trials.Trials
+}
+
+// NewOptimizer opens (creating or resuming) the experiment that opts
+// describe, over space s. Of opts it uses Algorithm, MaxEvals, Seed, Store,
+// Experiment, Owner, LeaseTTL, Logger and Points (enqueued if the experiment
+// has no trials yet); opts may be nil. Canceled trials of a resumed
+// experiment are requeued.
+func NewOptimizer(ctx context.Context, s *space.Space, opts *Options) (*Optimizer, error) {
+	if s == nil {
+		return nil, errors.New("fmin: nil space")
+	}
+	if opts == nil {
+		opts = &Options{}
+	}
+	if opts.MaxEvals < 0 {
+		return nil, fmt.Errorf("fmin: MaxEvals must be >= 0, got %d", opts.MaxEvals)
+	}
+	o := &Optimizer{
+		space: s,
+		store: opts.Store,
+		alg:   opts.Algorithm,
+		owner: opts.Owner,
+		ttl:   opts.LeaseTTL,
+		log:   opts.Logger,
+	}
+	if o.store == nil {
+		o.store = trials.NewMemory(nil)
+	}
+	if o.alg == nil {
+		o.alg = random.Search{}
+	}
+	if o.owner == "" {
+		o.owner = defaultOwner()
+	}
+	if o.ttl <= 0 {
+		o.ttl = 30 * time.Second
+	}
+	if o.log == nil {
+		o.log = slog.New(slog.DiscardHandler)
+	}
+	key := opts.Experiment
+	if key == "" {
+		key = "default"
+	}
+	name, algOpts, err := describe(o.alg)
+	if err != nil {
+		return nil, err
+	}
+	spec := trials.ExperimentSpec{Key: key, Seed: opts.Seed, MaxEvals: opts.MaxEvals, Algorithm: name, AlgorithmOptions: algOpts}
+	if doc, err := s.MarshalJSON(); err == nil {
+		spec.Space = doc
+		spec.Fingerprint, _ = s.Fingerprint()
+	} else {
+		// A space with constants JSON cannot hold (functions, say) can
+		// still be searched; a store then cannot check it is the same.
+		o.log.Warn("space has no JSON form; the store cannot check it on resume", "err", err)
+	}
+	if spec.Seed == 0 {
+		spec.Seed = osSeed()
+	}
+	o.exp, err = o.store.Open(ctx, spec)
+	if errors.Is(err, trials.ErrSeed) && opts.Seed == 0 {
+		// The experiment exists: resume it with its own seed.
+		spec.Seed = 0
+		o.exp, err = o.store.Open(ctx, spec)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("fmin: open experiment %q: %w", key, err)
+	}
+	o.t = trials.New(o.store, key, s)
+	if err := o.t.Refresh(ctx); err != nil {
+		return nil, err
+	}
+	var canceled []trials.ID
+	for _, t := range o.t.All() {
+		if t.State == trials.StateCanceled {
+			canceled = append(canceled, t.ID)
+		}
+	}
+	if len(canceled) > 0 {
+		if err := o.store.Requeue(ctx, key, canceled); err != nil {
+			return nil, fmt.Errorf("fmin: requeue canceled trials: %w", err)
+		}
+		o.log.Info("requeued canceled trials", "n", len(canceled))
+	}
+	if o.t.Len() == 0 && len(opts.Points) > 0 {
+		if _, err := o.enqueue(ctx, opts.Points); err != nil {
+			return nil, err
+		}
+	}
+	return o, o.t.Refresh(ctx)
+}
+
+func defaultOwner() string {
+	host, _ := os.Hostname()
+	var b [4]byte
+	_, _ = crand.Read(b[:])
+	return fmt.Sprintf("%s:%d:%x", host, os.Getpid(), b)
+}
+
+func osSeed() uint64 {
+	var b [8]byte
+	_, _ = crand.Read(b[:])
+	if s := binary.LittleEndian.Uint64(b[:]); s != 0 {
+		return s
+	}
+	return 1
+}
+
+// Seed returns the experiment's seed.
+func (o *Optimizer) Seed() uint64 { return o.exp.Seed }
+
+// Experiment returns the experiment as the store had it when opened.
+func (o *Optimizer) Experiment() trials.Experiment { return o.exp }
+
+// Trials returns the experiment's trials as of the optimizer's last call.
+// It must not be used concurrently with the optimizer's methods.
+func (o *Optimizer) Trials() *trials.Trials { return o.t }
+
+// Refresh reads the store's changes into Trials.
+func (o *Optimizer) Refresh(ctx context.Context) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.t.Refresh(ctx)
+}
+
+// Enqueue encodes configs (see [space.Space.Encode]) and queues them as
+// trials to evaluate, within the budget; it returns their IDs, fewer than
+// len(configs) if the budget runs out.
+func (o *Optimizer) Enqueue(ctx context.Context, configs []any) ([]trials.ID, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.enqueue(ctx, configs)
+}
+
+func (o *Optimizer) enqueue(ctx context.Context, configs []any) ([]trials.ID, error) {
+	vals := make([]space.Values, len(configs))
+	for i, c := range configs {
+		v, err := o.space.Encode(c)
+		if err != nil {
+			return nil, fmt.Errorf("fmin: point %d: %w", i, err)
+		}
+		vals[i] = v
+	}
+	ids, err := o.store.Claim(ctx, o.exp.Key, len(vals), "")
+	if err != nil {
+		return nil, fmt.Errorf("fmin: enqueue: %w", err)
+	}
+	ps := make([]trials.Proposal, len(ids))
+	for i, id := range ids {
+		ps[i] = trials.Proposal{ID: id, Values: vals[i]}
+	}
+	if err := o.store.Propose(ctx, o.exp.Key, ps); err != nil {
+		return nil, fmt.Errorf("fmin: enqueue: %w", err)
+	}
+	if len(ids) < len(configs) {
+		o.log.Warn("budget reached: points left out", "enqueued", len(ids), "given", len(configs))
+	}
+	return ids, o.t.Refresh(ctx)
+}
+
+// Ask returns up to n new trials for the caller to evaluate, proposed by the
+// algorithm and recorded as running under the optimizer's lease. It
+// returns fewer near the budget's end, an error wrapping trials.ErrBudget
+// when the budget is spent, and ErrExhausted when the algorithm has nothing
+// left to propose.
+func (o *Optimizer) Ask(ctx context.Context, n int) ([]trials.Trial, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.ask(ctx, n)
+}
+
+func (o *Optimizer) ask(ctx context.Context, n int) ([]trials.Trial, error) {
+	if n <= 0 {
+		return nil, fmt.Errorf("fmin: ask for %d trials", n)
+	}
+	if err := o.t.Refresh(ctx); err != nil {
+		return nil, err
+	}
+	ids, err := o.store.Claim(ctx, o.exp.Key, n, "")
+	if err != nil {
+		return nil, fmt.Errorf("fmin: ask: %w", err)
+	}
+	vals, err := o.alg.Suggest(ctx, o.space, o.t.History(), ids, o.exp.Seed)
+	if err == nil && len(vals) == 0 {
+		err = ErrExhausted
+	}
+	if err == nil && len(vals) != len(ids) {
+		err = fmt.Errorf("fmin: algorithm returned %d points for %d trials", len(vals), len(ids))
+	}
+	for i := 0; err == nil && i < len(vals); i++ {
+		if verr := o.space.Validate(vals[i]); verr != nil {
+			err = fmt.Errorf("fmin: algorithm proposed an invalid point for trial %d: %w", ids[i], verr)
+		}
+	}
+	if err != nil {
+		if rerr := o.store.Release(ctx, o.exp.Key, ids); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+		return nil, err
+	}
+	ps := make([]trials.Proposal, len(ids))
+	for i, id := range ids {
+		ps[i] = trials.Proposal{ID: id, Values: vals[i], Owner: o.owner, LeaseTTL: o.ttl}
+	}
+	if err := o.store.Propose(ctx, o.exp.Key, ps); err != nil {
+		return nil, fmt.Errorf("fmin: ask: %w", err)
+	}
+	if err := o.t.Refresh(ctx); err != nil {
+		return nil, err
+	}
+	out := make([]trials.Trial, len(ids))
+	for i, id := range ids {
+		out[i], _ = o.t.Get(id)
+	}
+	return out, nil
+}
+
+// next returns a trial for this process to evaluate: a queued one if there
+// is one, else a new one from the algorithm.
+func (o *Optimizer) next(ctx context.Context) (trials.Trial, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	t, err := o.store.Reserve(ctx, o.exp.Key, o.owner, o.ttl)
+	if err == nil {
+		return t, o.t.Refresh(ctx)
+	}
+	if !errors.Is(err, trials.ErrNoQueued) {
+		return trials.Trial{}, err
+	}
+	ts, err := o.ask(ctx, 1)
+	if err != nil {
+		return trials.Trial{}, err
+	}
+	return ts[0], nil
+}
+
+// Tell records the result of a trial that Ask returned: done, with the
+// result normalized (a NaN or infinite loss fails). Telling the same result
+// again returns nil; a different one, for a finished trial, is an error
+// wrapping trials.ErrConflict; an unknown trial, trials.ErrNotFound.
+func (o *Optimizer) Tell(ctx context.Context, id trials.ID, r trials.Result) error {
+	return o.finish(ctx, id, trials.StateDone, r)
+}
+
+// TellError records that evaluating a trial that Ask returned failed with
+// err (state error: the algorithms leave it out).
+func (o *Optimizer) TellError(ctx context.Context, id trials.ID, err error) error {
+	return o.finish(ctx, id, trials.StateError, trials.Result{Err: err.Error()})
+}
+
+func (o *Optimizer) finish(ctx context.Context, id trials.ID, state trials.State, r trials.Result) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	t, ok := o.t.Get(id)
+	if !ok {
+		if err := o.t.Refresh(ctx); err != nil {
+			return err
+		}
+		if t, ok = o.t.Get(id); !ok {
+			return fmt.Errorf("fmin: tell trial %d of %q: %w", id, o.exp.Key, trials.ErrNotFound)
+		}
+	}
+	if err := o.store.Finish(ctx, o.exp.Key, t.Lease(), state, r); err != nil {
+		return fmt.Errorf("fmin: tell trial %d: %w", id, err)
+	}
+	return o.t.Refresh(ctx)
+}
+
+// cancel marks trials canceled.
+func (o *Optimizer) cancel(ctx context.Context, ids []trials.ID) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if err := o.store.Cancel(ctx, o.exp.Key, ids); err != nil {
+		return err
+	}
+	return o.t.Refresh(ctx)
+}
+
+// Add records a point evaluated elsewhere (a warm start): its config, as
+// [space.Space.Eval] returns it, and its result. It counts toward the
+// budget.
+func (o *Optimizer) Add(ctx context.Context, config any, r trials.Result) (trials.Trial, error) {
+	v, err := o.space.Encode(config)
+	if err != nil {
+		return trials.Trial{}, fmt.Errorf("fmin: add: %w", err)
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	ids, err := o.store.Claim(ctx, o.exp.Key, 1, "")
+	if err != nil {
+		return trials.Trial{}, fmt.Errorf("fmin: add: %w", err)
+	}
+	if err := o.store.Propose(ctx, o.exp.Key, []trials.Proposal{{ID: ids[0], Values: v, Owner: o.owner, LeaseTTL: o.ttl}}); err != nil {
+		return trials.Trial{}, fmt.Errorf("fmin: add: %w", err)
+	}
+	if err := o.store.Finish(ctx, o.exp.Key, trials.Lease{ID: ids[0], Attempt: 1}, trials.StateDone, r); err != nil {
+		return trials.Trial{}, fmt.Errorf("fmin: add: %w", err)
+	}
+	if err := o.t.Refresh(ctx); err != nil {
+		return trials.Trial{}, err
+	}
+	t, _ := o.t.Get(ids[0])
+	return t, nil
+}
