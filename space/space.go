@@ -428,3 +428,19 @@ func (s *Space) FromLabeled(m map[string]float64) (Values, error) {
 	}
 	return v, nil
 }
+
+// EvalOption returns the value of the option that choice hyperparameter i
+// selects at point v: the option's constant, or the config of its
+// sub-space. It is an error if i is not an active choice of v.
+func (s *Space) EvalOption(v Values, i int) (any, error) {
+	if len(v) != len(s.params) || i < 0 || i >= len(s.params) {
+		return nil, &Error{Msg: fmt.Sprintf("no hyperparameter %d in values of length %d", i, len(v)), Err: ErrInvalidValues}
+	}
+	p := &s.params[i]
+	x := v[i]
+	if p.options == nil || !p.dist.Contains(x) {
+		return nil, &Error{Label: p.label, Msg: fmt.Sprintf("not an active choice at this point (value %v)", x), Err: ErrInvalidValues}
+	}
+	e := evaluator{s: s, v: v, active: make([]bool, len(v)), build: true}
+	return e.eval(p.options[int(x)])
+}

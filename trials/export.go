@@ -1,0 +1,379 @@
+package trials
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/hyperopt-go/hyperopt/space"
+)
+
+// The export format, version 1: one JSON document per experiment.
+//
+//	{
+//	  "hyperopt_trials": 1,
+//	  "experiment": {"key": ..., "space": {space JSON}, "fingerprint": ...,
+//	                 "seed": ..., "max_evals": ..., "algorithm": ...,
+//	                 "algorithm_options": {...}, "created": ..., ...},
+//	  "missing": [IDs claimed but never proposed, or released],
+//	  "trials": [
+//	    {"id": 0, "state": "done",
+//	     "values": {"lr": 0.001, "model": {"index": 1, "value": "svm"}},
+//	     "config": {the typed config, for people to read},
+//	     "result": {"loss": ..., "status": "ok", "extras": {...},
+//	                "attachments": {"name": base64}, ...},
+//	     "reports": [{"step": 1, "value": 0.5}],
+//	     "owner": ..., "attempt": 1, "booked": ..., "started": ..., "ended": ...},
+//	    ...
+//	  ]
+//	}
+//
+// Values are keyed by label, a choice as its option index and the option's
+// value (a constant, or the config of a sub-space). Import reads the labels
+// and indices, never the configs, so a space whose configs are ambiguous
+// still round-trips. Trial IDs are kept.
+const exportVersion = 1
+
+type exportDoc struct {
+	Version    int           `json:"hyperopt_trials"`
+	Experiment Experiment    `json:"experiment"`
+	Missing    []ID          `json:"missing,omitempty"`
+	Trials     []exportTrial `json:"trials"`
+}
+
+type exportTrial struct {
+	ID      ID                         `json:"id"`
+	State   State                      `json:"state"`
+	Values  map[string]json.RawMessage `json:"values"`
+	Config  any                        `json:"config,omitempty"`
+	Result  *exportResult              `json:"result,omitempty"`
+	Reports []Report                   `json:"reports,omitempty"`
+	Owner   string                     `json:"owner,omitempty"`
+	Attempt int                        `json:"attempt,omitempty"`
+	Booked  *time.Time                 `json:"booked,omitempty"`
+	Started *time.Time                 `json:"started,omitempty"`
+	Ended   *time.Time                 `json:"ended,omitempty"`
+}
+
+// exportResult is a Result with its loss as a JSON-safe value: JSON has no
+// infinities, and a failed trial's loss is +Inf.
+type exportResult struct {
+	Result
+	Loss any `json:"loss"`
+}
+
+type choiceValue struct {
+	Index int `json:"index"`
+	Value any `json:"value"`
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// Export writes experiment exp of store to w in the versioned JSON form
+// described above, attachments included.
+func Export(ctx context.Context, w io.Writer, store Store, exp string) error {
+	e, err := findExperiment(ctx, store, exp)
+	if err != nil {
+		return err
+	}
+	var s space.Space
+	if err := s.UnmarshalJSON(e.Space); err != nil {
+		return fmt.Errorf("trials: export %q: the stored space: %w", exp, err)
+	}
+	ts, _, err := store.Changes(ctx, exp, 0)
+	if err != nil {
+		return fmt.Errorf("trials: export %q: %w", exp, err)
+	}
+	slices.SortFunc(ts, func(a, b Trial) int { return int(a.ID - b.ID) })
+	doc := exportDoc{Version: exportVersion, Experiment: e, Trials: make([]exportTrial, 0, len(ts))}
+	next := ID(0)
+	for _, t := range ts {
+		for ; next < t.ID; next++ {
+			doc.Missing = append(doc.Missing, next)
+		}
+		next = t.ID + 1
+		et := exportTrial{
+			ID: t.ID, State: t.State, Values: map[string]json.RawMessage{}, Reports: t.Reports,
+			Owner: t.Owner, Attempt: t.Attempt, Booked: timePtr(t.Booked), Started: timePtr(t.Started), Ended: timePtr(t.Ended),
+		}
+		for i, x := range t.Values {
+			if math.IsNaN(x) {
+				continue
+			}
+			var raw []byte
+			if s.Dist(i).Kind == space.KindChoice {
+				opt, err := s.EvalOption(t.Values, i)
+				if err != nil {
+					return fmt.Errorf("trials: export %q, trial %d: %w", exp, t.ID, err)
+				}
+				raw, err = json.Marshal(choiceValue{Index: int(x), Value: opt})
+				if err != nil {
+					return fmt.Errorf("trials: export %q, trial %d, %q: %w", exp, t.ID, s.Label(i), err)
+				}
+			} else {
+				raw, _ = json.Marshal(x)
+			}
+			et.Values[s.Label(i)] = raw
+		}
+		if cfg, err := s.Eval(t.Values); err == nil {
+			et.Config = cfg
+		}
+		if t.State == StateDone || t.State == StateError {
+			r := t.Result
+			for name := range r.Attachments {
+				b, err := store.Attachment(ctx, exp, t.ID, name)
+				if err != nil {
+					return fmt.Errorf("trials: export %q, trial %d: %w", exp, t.ID, err)
+				}
+				r.Attachments[name] = b
+			}
+			er := &exportResult{Result: r, Loss: r.Loss}
+			if math.IsInf(r.Loss, 0) || math.IsNaN(r.Loss) {
+				er.Loss = fmt.Sprint(r.Loss) // "+Inf", "NaN"
+			}
+			et.Result = er
+		}
+		doc.Trials = append(doc.Trials, et)
+	}
+	for ; next < e.NextID; next++ {
+		doc.Missing = append(doc.Missing, next)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", " ")
+	if err := enc.Encode(doc); err != nil {
+		return fmt.Errorf("trials: export %q: %w", exp, err)
+	}
+	return nil
+}
+
+func findExperiment(ctx context.Context, store Store, key string) (Experiment, error) {
+	es, err := store.Experiments(ctx)
+	if err != nil {
+		return Experiment{}, err
+	}
+	for _, e := range es {
+		if e.Key == key {
+			return e, nil
+		}
+	}
+	return Experiment{}, fmt.Errorf("trials: experiment %q: %w", key, ErrNotFound)
+}
+
+// ImportOptions configures Import. The zero value is the default.
+type ImportOptions struct {
+	// Key is the key of the experiment to create; "" keeps the document's.
+	Key string
+}
+
+// ErrImport is wrapped by the errors of a malformed export document.
+var ErrImport = errors.New("trials: bad export document")
+
+// Import reads a document written by Export and recreates its experiment in
+// store, with the same trial IDs, values, states, results, reports and
+// attachments, so that the search can go on there. Owners, attempts and
+// times are not kept: the store stamps its own. The experiment must not
+// exist in store yet (or have no trials). opts may be nil.
+func Import(ctx context.Context, r io.Reader, store Store, opts *ImportOptions) (Experiment, error) {
+	var doc exportDoc
+	dec := json.NewDecoder(r)
+	dec.UseNumber()
+	if err := dec.Decode(&doc); err != nil {
+		return Experiment{}, fmt.Errorf("%w: %v", ErrImport, err)
+	}
+	if doc.Version != exportVersion {
+		return Experiment{}, fmt.Errorf("%w: version %d, this package reads %d", ErrImport, doc.Version, exportVersion)
+	}
+	var s space.Space
+	if err := s.UnmarshalJSON(doc.Experiment.Space); err != nil {
+		return Experiment{}, fmt.Errorf("%w: experiment.space: %w", ErrImport, err)
+	}
+	if fp, _ := s.Fingerprint(); doc.Experiment.Fingerprint != "" && fp != doc.Experiment.Fingerprint {
+		return Experiment{}, fmt.Errorf("%w: the space's fingerprint is %s, the document says %s", ErrImport, fp, doc.Experiment.Fingerprint)
+	}
+	spec := doc.Experiment.ExperimentSpec
+	if opts != nil && opts.Key != "" {
+		spec.Key = opts.Key
+	}
+	// Parse every trial before writing anything.
+	type parsed struct {
+		t      exportTrial
+		values space.Values
+		result Result
+	}
+	ps := make([]parsed, len(doc.Trials))
+	top := ID(-1)
+	for i, et := range doc.Trials {
+		v, err := importValues(&s, et.Values)
+		if err != nil {
+			return Experiment{}, fmt.Errorf("%w: trial %d: %w", ErrImport, et.ID, err)
+		}
+		ps[i] = parsed{t: et, values: v}
+		if et.Result != nil {
+			ps[i].result, err = importResult(et.Result)
+			if err != nil {
+				return Experiment{}, fmt.Errorf("%w: trial %d: %w", ErrImport, et.ID, err)
+			}
+		}
+		top = max(top, et.ID)
+	}
+	for _, id := range doc.Missing {
+		top = max(top, id)
+	}
+	n := int(top + 1)
+	if n != len(doc.Trials)+len(doc.Missing) {
+		return Experiment{}, fmt.Errorf("%w: %d trials and %d missing IDs do not cover IDs 0..%d", ErrImport, len(doc.Trials), len(doc.Missing), top)
+	}
+	budget := spec.MaxEvals
+	if budget > 0 && budget < n {
+		spec.MaxEvals = n // room for every ID while importing
+	}
+	e, err := store.Open(ctx, spec)
+	if err != nil {
+		return Experiment{}, fmt.Errorf("trials: import: %w", err)
+	}
+	if e.NextID != 0 {
+		return Experiment{}, fmt.Errorf("trials: import into %q: the experiment already has trials: %w", spec.Key, ErrConflict)
+	}
+	if n > 0 {
+		ids, err := store.Claim(ctx, spec.Key, n, "")
+		if err != nil {
+			return Experiment{}, fmt.Errorf("trials: import: %w", err)
+		}
+		if len(ids) != n || ids[0] != 0 {
+			return Experiment{}, fmt.Errorf("trials: import: claimed %d IDs from %d, want %d from 0: %w", len(ids), ids[0], n, ErrConflict)
+		}
+	}
+	const owner = "import"
+	for _, p := range ps {
+		t := p.t
+		switch t.State {
+		case StateDone, StateError:
+			err = store.Propose(ctx, spec.Key, []Proposal{{ID: t.ID, Values: p.values, Owner: owner, LeaseTTL: time.Hour}})
+			l := Lease{ID: t.ID, Attempt: 1}
+			for _, rep := range t.Reports {
+				if err == nil {
+					err = store.Report(ctx, spec.Key, l, rep)
+				}
+			}
+			if err == nil {
+				err = store.Finish(ctx, spec.Key, l, t.State, p.result)
+			}
+		case StateQueued, StateRunning, StateCanceled:
+			err = store.Propose(ctx, spec.Key, []Proposal{{ID: t.ID, Values: p.values}})
+			if err == nil && t.State == StateCanceled {
+				err = store.Cancel(ctx, spec.Key, []ID{t.ID})
+			}
+		default:
+			err = fmt.Errorf("%w: trial %d has state %v", ErrImport, t.ID, t.State)
+		}
+		if err != nil {
+			return Experiment{}, fmt.Errorf("trials: import trial %d: %w", t.ID, err)
+		}
+	}
+	if len(doc.Missing) > 0 {
+		if err := store.Release(ctx, spec.Key, doc.Missing); err != nil {
+			return Experiment{}, fmt.Errorf("trials: import: %w", err)
+		}
+	}
+	if spec.MaxEvals != budget && budget > 0 {
+		spec.MaxEvals = budget
+		if e, err = store.Open(ctx, spec); err != nil {
+			return Experiment{}, fmt.Errorf("trials: import: %w", err)
+		}
+	}
+	return findExperiment(ctx, store, spec.Key)
+}
+
+// importValues reads a trial's label-keyed values: numbers, and for choices
+// {"index": i, ...}.
+func importValues(s *space.Space, m map[string]json.RawMessage) (space.Values, error) {
+	lab := make(map[string]float64, len(m))
+	for label, raw := range m {
+		i, ok := s.Index(label)
+		if !ok {
+			return nil, fmt.Errorf("unknown label %q", label)
+		}
+		if s.Dist(i).Kind == space.KindChoice {
+			var c struct {
+				Index *int `json:"index"`
+			}
+			if err := json.Unmarshal(raw, &c); err != nil || c.Index == nil {
+				return nil, fmt.Errorf("choice %q: want {\"index\": n, ...}, got %s", label, raw)
+			}
+			lab[label] = float64(*c.Index)
+			continue
+		}
+		var x float64
+		if err := json.Unmarshal(raw, &x); err != nil {
+			return nil, fmt.Errorf("%q: want a number, got %s", label, raw)
+		}
+		lab[label] = x
+	}
+	return s.FromLabeled(lab)
+}
+
+func importResult(er *exportResult) (Result, error) {
+	r := er.Result
+	switch l := er.Loss.(type) {
+	case json.Number:
+		f, err := l.Float64()
+		if err != nil {
+			return r, fmt.Errorf("loss %s: %w", l, err)
+		}
+		r.Loss = f
+	case string:
+		switch l {
+		case "+Inf":
+			r.Loss = math.Inf(1)
+		case "-Inf":
+			r.Loss = math.Inf(-1)
+		case "NaN":
+			r.Loss = math.NaN()
+		default:
+			return r, fmt.Errorf("loss %q is not a number", l)
+		}
+	case nil:
+		r.Loss = 0
+	default:
+		return r, fmt.Errorf("loss %v is not a number", l)
+	}
+	r.Extras = numbersToFloat(r.Extras)
+	return r, nil
+}
+
+// numbersToFloat turns the json.Numbers that UseNumber left in extras into
+// float64 or int64, as a plain decode would give floats.
+func numbersToFloat(m map[string]any) map[string]any {
+	for k, v := range m {
+		m[k] = numberValue(v)
+	}
+	return m
+}
+
+func numberValue(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if f, err := x.Float64(); err == nil {
+			return f
+		}
+		return x.String()
+	case map[string]any:
+		return numbersToFloat(x)
+	case []any:
+		for i := range x {
+			x[i] = numberValue(x[i])
+		}
+		return x
+	}
+	return v
+}
