@@ -13,7 +13,31 @@ const module = "github.com/hyperopt-go/hyperopt"
 // allowed lists, for each package, the packages of this module it may import
 // (DESIGN.md, "Packages and the way data flows": arrows point one way).
 var allowed = map[string][]string{
-	"space": {},
+	"space":             {},
+	"trials":            {"space"},
+	"trials/trialstest": {"trials", "space"},
+	"random":            {"space", "trials"},
+	"fmin":              {"space", "trials", "random"},
+	"internal/domains":  {"space"},
+}
+
+// core packages must not depend, even indirectly, on a database driver,
+// the plotting library or a CLI library: users who only search pay for none
+// of them, and durable stores are opened by the user and passed in.
+var core = []string{"space", "trials", "random", "fmin"}
+
+// forbidden are import path prefixes core packages must not reach.
+var forbidden = []string{
+	"database/sql",
+	"modernc.org/sqlite",
+	"github.com/jackc/pgx",
+	"gonum.org/v1/plot",
+	"github.com/spf13/cobra",
+	"github.com/spf13/pflag",
+	module + "/trials/sqlite",
+	module + "/trials/postgres",
+	module + "/plot",
+	module + "/cmd",
 }
 
 // TestDependencyDirection checks the import rules with go list: the
@@ -63,5 +87,19 @@ func TestDependencyDirection(t *testing.T) {
 	}
 	if checked != len(allowed) {
 		t.Errorf("checked %d ruled packages, want %d: is a package missing?", checked, len(allowed))
+	}
+
+	for _, pkg := range core {
+		out, err := exec.Command(goBin, "list", "-deps", "./"+pkg).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list -deps ./%s: %v\n%s", pkg, err, out)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			for _, f := range forbidden {
+				if dep == f || strings.HasPrefix(dep, f+"/") {
+					t.Errorf("%s depends on %s", pkg, dep)
+				}
+			}
+		}
 	}
 }
