@@ -250,9 +250,21 @@ func (m *Memory) Propose(ctx context.Context, exp string, ps []Proposal) error {
 		return err
 	}
 	// Check everything first: a Propose is all or nothing.
-	for _, p := range ps {
+	var first map[ID]int // the index in ps of each trial's first proposal
+	if len(ps) > 1 {
+		first = make(map[ID]int, len(ps))
+	}
+	for i, p := range ps {
 		if p.ID < 0 || int(p.ID) >= len(e.slots) {
 			return fmt.Errorf("propose trial %d of %q: never claimed: %w", p.ID, exp, ErrConflict)
+		}
+		// The same trial twice in one call: only an identical repeat is a retry.
+		if j, dup := first[p.ID]; dup {
+			if q := ps[j]; !sameNaN(q.Values, p.Values) || q.Owner != p.Owner {
+				return fmt.Errorf("propose trial %d of %q: twice in one call, with different proposals: %w", p.ID, exp, ErrConflict)
+			}
+		} else if first != nil {
+			first[p.ID] = i
 		}
 		switch e.slots[p.ID] {
 		case slotReleased:
