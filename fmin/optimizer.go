@@ -183,7 +183,7 @@ func (o *Optimizer) enqueue(ctx context.Context, configs []any) ([]trials.ID, er
 	for i, id := range ids {
 		ps[i] = trials.Proposal{ID: id, Values: vals[i]}
 	}
-	if err := o.store.Propose(ctx, o.exp.Key, ps); err != nil {
+	if err := o.propose(ctx, ps); err != nil {
 		return nil, fmt.Errorf("fmin: enqueue: %w", err)
 	}
 	if len(ids) < len(configs) {
@@ -227,7 +227,7 @@ func (o *Optimizer) ask(ctx context.Context, n int) ([]trials.Trial, error) {
 		}
 	}
 	if err != nil {
-		if rerr := o.store.Release(ctx, o.exp.Key, ids); rerr != nil {
+		if rerr := o.store.Release(context.WithoutCancel(ctx), o.exp.Key, ids); rerr != nil {
 			err = errors.Join(err, rerr)
 		}
 		return nil, err
@@ -236,10 +236,13 @@ func (o *Optimizer) ask(ctx context.Context, n int) ([]trials.Trial, error) {
 	for i, id := range ids {
 		ps[i] = trials.Proposal{ID: id, Values: vals[i], Owner: o.owner, LeaseTTL: o.ttl}
 	}
-	if err := o.store.Propose(ctx, o.exp.Key, ps); err != nil {
+	if err := o.propose(ctx, ps); err != nil {
 		return nil, fmt.Errorf("fmin: ask: %w", err)
 	}
-	if err := o.t.Refresh(ctx); err != nil {
+	// The trials are now running under our lease: hand them out even if
+	// ctx ends now, so that the caller records them (as canceled, say)
+	// instead of leaving them running.
+	if err := o.t.Refresh(context.WithoutCancel(ctx)); err != nil {
 		return nil, err
 	}
 	out := make([]trials.Trial, len(ids))
@@ -249,6 +252,27 @@ func (o *Optimizer) ask(ctx context.Context, n int) ([]trials.Trial, error) {
 	return out, nil
 }
 
+// propose records the values of claimed trials. Once IDs are claimed they
+// must get values or go back to the budget, whatever happens to ctx: a
+// claimed ID left without values would use budget for ever and leave a gap
+// in the IDs that breaks the determinism of a resumed search. So the writes
+// ignore ctx's cancellation, and a failed Propose releases the IDs.
+func (o *Optimizer) propose(ctx context.Context, ps []trials.Proposal) error {
+	wctx := context.WithoutCancel(ctx)
+	err := o.store.Propose(wctx, o.exp.Key, ps)
+	if err == nil {
+		return nil
+	}
+	ids := make([]trials.ID, len(ps))
+	for i, p := range ps {
+		ids[i] = p.ID
+	}
+	if rerr := o.store.Release(wctx, o.exp.Key, ids); rerr != nil {
+		err = errors.Join(err, rerr)
+	}
+	return err
+}
+
 // next returns a trial for this process to evaluate: a queued one if there
 // is one, else a new one from the algorithm.
 func (o *Optimizer) next(ctx context.Context) (trials.Trial, error) {
@@ -256,7 +280,7 @@ func (o *Optimizer) next(ctx context.Context) (trials.Trial, error) {
 	defer o.mu.Unlock()
 	t, err := o.store.Reserve(ctx, o.exp.Key, o.owner, o.ttl)
 	if err == nil {
-		return t, o.t.Refresh(ctx)
+		return t, o.t.Refresh(context.WithoutCancel(ctx))
 	}
 	if !errors.Is(err, trials.ErrNoQueued) {
 		return trials.Trial{}, err
@@ -324,10 +348,10 @@ func (o *Optimizer) Add(ctx context.Context, config any, r trials.Result) (trial
 	if err != nil {
 		return trials.Trial{}, fmt.Errorf("fmin: add: %w", err)
 	}
-	if err := o.store.Propose(ctx, o.exp.Key, []trials.Proposal{{ID: ids[0], Values: v, Owner: o.owner, LeaseTTL: o.ttl}}); err != nil {
+	if err := o.propose(ctx, []trials.Proposal{{ID: ids[0], Values: v, Owner: o.owner, LeaseTTL: o.ttl}}); err != nil {
 		return trials.Trial{}, fmt.Errorf("fmin: add: %w", err)
 	}
-	if err := o.store.Finish(ctx, o.exp.Key, trials.Lease{ID: ids[0], Attempt: 1}, trials.StateDone, r); err != nil {
+	if err := o.store.Finish(context.WithoutCancel(ctx), o.exp.Key, trials.Lease{ID: ids[0], Attempt: 1}, trials.StateDone, r); err != nil {
 		return trials.Trial{}, fmt.Errorf("fmin: add: %w", err)
 	}
 	if err := o.t.Refresh(ctx); err != nil {

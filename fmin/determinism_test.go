@@ -1,0 +1,234 @@
+package fmin_test
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hyperopt-go/hyperopt/fmin"
+	"github.com/hyperopt-go/hyperopt/random"
+	"github.com/hyperopt-go/hyperopt/space"
+	"github.com/hyperopt-go/hyperopt/trials"
+)
+
+// detSpace is a conditional space with every family of kinds, so that
+// points have inactive (NaN) hyperparameters.
+func detSpace(t testing.TB) *space.Space {
+	t.Helper()
+	s, err := space.New(space.Dict{
+		"x":  space.Uniform("x", -5, 5),
+		"lr": space.LogUniform("lr", 1e-4, 1),
+		"n":  space.QUniformInt("n", 1, 64, 1),
+		"model": space.Choice("model",
+			space.Dict{"kind": "a", "a": space.Normal("a", 0, 2)},
+			space.Dict{"kind": "b", "b": space.QLogUniform("b", 1, 100, 1), "c": space.RandInt("c", 5)},
+		),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// detLoss is a loss that depends on the point alone: the sum of the squares
+// of its active values.
+func detLoss(v space.Values) float64 {
+	sum := 0.0
+	for _, x := range v {
+		if !math.IsNaN(x) {
+			sum += x * x
+		}
+	}
+	return sum
+}
+
+func detObjective(_ context.Context, t *fmin.Trial) (trials.Result, error) {
+	return trials.OK(detLoss(t.Values())), nil
+}
+
+func detSameValues(a, b space.Values) bool {
+	return slices.EqualFunc(a, b, func(x, y float64) bool {
+		return x == y || (math.IsNaN(x) && math.IsNaN(y))
+	})
+}
+
+// detRun runs random search with the detObjective objective (or obj, if not
+// nil) and fails the test on an error.
+func detRun(t *testing.T, s *space.Space, obj fmin.Objective, opts fmin.Options) *fmin.Result {
+	t.Helper()
+	if obj == nil {
+		obj = detObjective
+	}
+	opts.Algorithm = random.Search{}
+	opts.Progress = fmin.ProgressOff
+	res, err := fmin.Minimize(context.Background(), obj, s, &opts)
+	if err != nil {
+		t.Fatalf("Minimize(seed %d, max evals %d, parallelism %d): %v", opts.Seed, opts.MaxEvals, opts.Parallelism, err)
+	}
+	return res
+}
+
+// detCompare reports every difference between two runs' trials in IDs,
+// states, values and results.
+func detCompare(t *testing.T, what string, got, want []trials.Trial) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d trials, want %d", what, len(got), len(want))
+	}
+	bad := 0
+	for i := range got {
+		g, w := got[i], want[i]
+		if g.ID != w.ID || g.State != w.State || !detSameValues(g.Values, w.Values) ||
+			g.Result.Status != w.Result.Status || g.Result.Loss != w.Result.Loss {
+			bad++
+			if bad <= 5 {
+				t.Errorf("%s: trial %d: got ID %d %v %v loss %v (%v), want ID %d %v %v loss %v (%v)",
+					what, i, g.ID, g.State, g.Values, g.Result.Loss, g.Result.Status, w.ID, w.State, w.Values, w.Result.Loss, w.Result.Status)
+			}
+		}
+	}
+	if bad > 5 {
+		t.Errorf("%s: %d trials differ in all", what, bad)
+	}
+}
+
+// checkDense checks that ts are n done trials with IDs 0..n-1 in order.
+func checkDense(t *testing.T, what string, ts []trials.Trial, n int) {
+	t.Helper()
+	if len(ts) != n {
+		t.Fatalf("%s: %d trials, want %d", what, len(ts), n)
+	}
+	for i, tr := range ts {
+		if tr.ID != trials.ID(i) || tr.State != trials.StateDone || tr.Result.Status != trials.StatusOK {
+			t.Fatalf("%s: trial %d is ID %d, %v, %v; want ID %d, done, ok", what, i, tr.ID, tr.State, tr.Result.Status, i)
+		}
+	}
+}
+
+// TestSeedDeterminism: the same seed gives the same trials (IDs, values,
+// losses) and the same best; different seeds give different points.
+func TestSeedDeterminism(t *testing.T) {
+	t.Parallel()
+	s := detSpace(t)
+	const n = 100
+	a := detRun(t, s, nil, fmin.Options{MaxEvals: n, Seed: 7})
+	b := detRun(t, s, nil, fmin.Options{MaxEvals: n, Seed: 7})
+	if a.Seed != 7 || b.Seed != 7 {
+		t.Errorf("Result.Seed = %d and %d, want 7", a.Seed, b.Seed)
+	}
+	checkDense(t, "seed 7", a.Trials.All(), n)
+	detCompare(t, "seed 7 twice", b.Trials.All(), a.Trials.All())
+	if a.Best.ID != b.Best.ID || a.Best.Result.Loss != b.Best.Result.Loss {
+		t.Errorf("best: trial %d (%v), then trial %d (%v)", a.Best.ID, a.Best.Result.Loss, b.Best.ID, b.Best.Result.Loss)
+	}
+
+	c := detRun(t, s, nil, fmin.Options{MaxEvals: n, Seed: 8})
+	checkDense(t, "seed 8", c.Trials.All(), n)
+	same := 0
+	for i, tr := range c.Trials.All() {
+		if detSameValues(tr.Values, a.Trials.All()[i].Values) {
+			same++
+		}
+	}
+	if same > 0 {
+		t.Errorf("seeds 7 and 8 proposed the same point for %d of %d trials", same, n)
+	}
+
+	// Seed 0 draws a seed, reported in Result.Seed; running again with it
+	// gives the same trials.
+	d := detRun(t, s, nil, fmin.Options{MaxEvals: 20})
+	if d.Seed == 0 {
+		t.Fatal("Result.Seed = 0 for a search with Seed 0")
+	}
+	e := detRun(t, s, nil, fmin.Options{MaxEvals: 20, Seed: d.Seed})
+	detCompare(t, "drawn seed, then given", e.Trials.All(), d.Trials.All())
+}
+
+// TestParallelSameTrials: random search proposes the same point for each ID
+// whatever the parallelism, even when trials finish out of order.
+func TestParallelSameTrials(t *testing.T) {
+	t.Parallel()
+	s := detSpace(t)
+	const n, seed = 200, 11
+	var inFlight, maxInFlight atomic.Int64
+	sleepy := func(ctx context.Context, tr *fmin.Trial) (trials.Result, error) {
+		k := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for {
+			m := maxInFlight.Load()
+			if k <= m || maxInFlight.CompareAndSwap(m, k) {
+				break
+			}
+		}
+		// 100 to 500 µs, fixed per trial, so that trials finish in an order
+		// other than their IDs'.
+		d := time.Duration(100+rand.New(rand.NewPCG(uint64(tr.ID()), 99)).IntN(400)) * time.Microsecond
+		time.Sleep(d)
+		return detObjective(ctx, tr)
+	}
+	var order []trials.ID // trials in the order they finished
+	par := detRun(t, s, sleepy, fmin.Options{MaxEvals: n, Seed: seed, Parallelism: 8,
+		OnTrial: func(tr trials.Trial) { order = append(order, tr.ID) }})
+	seq := detRun(t, s, nil, fmin.Options{MaxEvals: n, Seed: seed, Parallelism: 1})
+
+	if par.Evaluated != n || seq.Evaluated != n {
+		t.Errorf("Evaluated = %d (parallel) and %d (sequential), want %d", par.Evaluated, seq.Evaluated, n)
+	}
+	checkDense(t, "parallelism 8", par.Trials.All(), n)
+	detCompare(t, "parallelism 8 vs 1", par.Trials.All(), seq.Trials.All())
+	if par.Best.ID != seq.Best.ID {
+		t.Errorf("best trial: %d with parallelism 8, %d with 1", par.Best.ID, seq.Best.ID)
+	}
+	if m := maxInFlight.Load(); m < 2 || m > 8 {
+		t.Errorf("at most %d objectives ran at once, want 2..8", m)
+	}
+	if len(order) != n {
+		t.Fatalf("OnTrial saw %d trials, want %d", len(order), n)
+	}
+	if slices.IsSorted(order) {
+		t.Errorf("trials finished in ID order: the test did not exercise out-of-order completion")
+	}
+	t.Logf("max in flight %d; first trials to finish: %v", maxInFlight.Load(), order[:16])
+}
+
+// TestResumeMatchesOneRun: a search stopped at 40 trials and resumed from
+// its store to 100, with Seed 0 so the stored seed is used, has the trials of
+// one uninterrupted 100-trial search with that seed.
+func TestResumeMatchesOneRun(t *testing.T) {
+	t.Parallel()
+	s := detSpace(t)
+	for _, tc := range []struct {
+		name string
+		seed uint64
+	}{{"given seed", 12345}, {"drawn seed", 0}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			store := trials.NewMemory(nil)
+			first := detRun(t, s, nil, fmin.Options{MaxEvals: 40, Seed: tc.seed, Store: store, Experiment: "resume"})
+			if first.Evaluated != 40 || first.Trials.Len() != 40 || first.Stop != fmin.StopMaxEvals {
+				t.Fatalf("first run: %d evaluated, %d trials, stop %v; want 40, 40, max evals", first.Evaluated, first.Trials.Len(), first.Stop)
+			}
+			if tc.seed != 0 && first.Seed != tc.seed {
+				t.Errorf("first run: Result.Seed = %d, want %d", first.Seed, tc.seed)
+			}
+			second := detRun(t, s, nil, fmin.Options{MaxEvals: 100, Seed: 0, Store: store, Experiment: "resume"})
+			if second.Seed != first.Seed {
+				t.Errorf("resumed run used seed %d, want the stored %d", second.Seed, first.Seed)
+			}
+			if second.Evaluated != 60 {
+				t.Errorf("resumed run: Evaluated = %d, want 60", second.Evaluated)
+			}
+			checkDense(t, "resumed", second.Trials.All(), 100)
+
+			whole := detRun(t, s, nil, fmin.Options{MaxEvals: 100, Seed: first.Seed})
+			detCompare(t, "40 + 60 vs 100", second.Trials.All(), whole.Trials.All())
+			if second.Best.ID != whole.Best.ID {
+				t.Errorf("best trial: %d resumed, %d in one run", second.Best.ID, whole.Best.ID)
+			}
+		})
+	}
+}
