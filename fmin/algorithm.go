@@ -10,6 +10,7 @@ import (
 
 	"github.com/hyperopt-go/hyperopt/random"
 	"github.com/hyperopt-go/hyperopt/space"
+	"github.com/hyperopt-go/hyperopt/tpe"
 	"github.com/hyperopt-go/hyperopt/trials"
 )
 
@@ -52,13 +53,20 @@ type Registry struct {
 }
 
 // NewRegistry returns a registry holding the algorithms of this module:
-// "random".
+// "random" and "tpe".
 func NewRegistry() *Registry {
 	r := &Registry{m: map[string]Constructor{}}
 	r.m["random"] = func(opts json.RawMessage) (Algorithm, error) {
 		var s random.Search
 		if err := unmarshalOptions(opts, &s); err != nil {
 			return nil, fmt.Errorf("random: %w", err)
+		}
+		return s, nil
+	}
+	r.m["tpe"] = func(opts json.RawMessage) (Algorithm, error) {
+		var s tpe.Search
+		if err := unmarshalOptions(opts, &s); err != nil {
+			return nil, fmt.Errorf("tpe: %w", err)
 		}
 		return s, nil
 	}

@@ -9,9 +9,9 @@ import (
 	"github.com/hyperopt-go/hyperopt/trials"
 )
 
-// This example minimizes a function of a conditional space with random
-// search and prints the best config, typed: the choice as its option's
-// value, the integer as an int.
+// This example minimizes a function of a conditional space with TPE (the
+// default algorithm) and prints the best config, typed: the choice as its
+// option's value, the integer as an int.
 func ExampleMinimize() {
 	s, err := space.New(space.Dict{
 		"x": space.Uniform("x", -5, 5),
@@ -43,7 +43,7 @@ func ExampleMinimize() {
 	fmt.Printf("x ≈ %.1f, shape %v, loss %.2f\n", best["x"], best["shape"], res.Best.Result.Loss)
 	// Output:
 	// stopped on max evals after 200 trials
-	// x ≈ 0.7, shape map[depth:3 kind:bowl], loss -2.90
+	// x ≈ 1.0, shape map[depth:3 kind:bowl], loss -3.00
 }
 
 // This example drives a search from outside: ask for trials, evaluate them

@@ -11,8 +11,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hyperopt-go/hyperopt/random"
 	"github.com/hyperopt-go/hyperopt/space"
+	"github.com/hyperopt-go/hyperopt/tpe"
 	"github.com/hyperopt-go/hyperopt/trials"
 )
 
@@ -60,7 +60,7 @@ func NewOptimizer(ctx context.Context, s *space.Space, opts *Options) (*Optimize
 		o.store = trials.NewMemory(nil)
 	}
 	if o.alg == nil {
-		o.alg = random.Search{}
+		o.alg = tpe.Search{}
 	}
 	if o.owner == "" {
 		o.owner = defaultOwner()

@@ -444,3 +444,33 @@ func (s *Space) EvalOption(v Values, i int) (any, error) {
 	e := evaluator{s: s, v: v, active: make([]bool, len(v)), build: true}
 	return e.eval(p.options[int(x)])
 }
+
+// SampleWith builds a point by the same ancestral walk as Sample, taking
+// each active hyperparameter's value from draw instead of the prior: draw
+// gets the hyperparameter's position and the point built so far (the
+// choices above it are set), and returns the value (for a choice, the option
+// index, which must be valid). Algorithms use it to propose points one
+// hyperparameter at a time. It panics if draw returns an invalid option
+// index.
+func (s *Space) SampleWith(draw func(param int, v Values) float64) Values {
+	v := s.NewValues()
+	s.sampleWith(s.root, draw, v)
+	return v
+}
+
+func (s *Space) sampleWith(n *cnode, draw func(int, Values) float64, v Values) {
+	switch n.kind {
+	case cParam:
+		p := &s.params[n.param]
+		if math.IsNaN(v[n.param]) {
+			v[n.param] = draw(n.param, v)
+		}
+		if p.options != nil {
+			s.sampleWith(p.options[int(v[n.param])], draw, v)
+		}
+	case cDict, cList:
+		for _, k := range n.kids {
+			s.sampleWith(k, draw, v)
+		}
+	}
+}

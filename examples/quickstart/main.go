@@ -1,8 +1,8 @@
 // Command quickstart runs a real search: it tunes a text classifier's
 // pipeline (features, then an SVM with one of three kernels, a random
 // forest or an MLP, each with its own hyperparameters) against a stand-in
-// for its validation error, with random search on the in-memory store,
-// four trials at a time, and a progress bar on the terminal. It starts
+// for its validation error, with TPE (the default algorithm) on the
+// in-memory store, four trials at a time, and a progress bar on the terminal. It starts
 // from two known configs, written as configs, and prints the best trials as
 // the typed structs the objective received.
 //

@@ -1,0 +1,445 @@
+// Package parzen holds the numerics of TPE on plain []float64: HyperOpt's
+// adaptive Parzen estimator, the log-densities of truncated and quantized
+// Gaussian and log-Gaussian mixtures, sampling from them, categorical
+// posteriors with pseudocounts, and the split of trials into good and bad.
+//
+// Each function follows the HyperOpt 0.2.7 function named in its comment
+// (hyperopt/tpe.py), and is checked against values HyperOpt computed
+// (testdata/golden.json). Two things differ on purpose: the density of a
+// truncated, unquantized log-Gaussian mixture is normalized by the mass the
+// truncation keeps (HyperOpt omits it; the offset is the same for every
+// point, so TPE's choices do not change), and differences of normal CDFs
+// are taken in the tail where they do not cancel, so they stay finite and
+// accurate far from the means, where HyperOpt's underflow to log(0).
+//
+// Functions that write results take a dst slice first and return it, grown
+// if it is too short (gonum's convention); they panic if parallel inputs
+// have different lengths.
+package parzen
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sort"
+)
+
+// EPS is HyperOpt's floor for sigmas and lognormal CDF arguments.
+const EPS = 1e-12
+
+// Mixture is a one-dimensional Gaussian mixture: component k has weight
+// Weights[k], mean Mus[k] and standard deviation Sigmas[k]. The weights sum
+// to 1. For a log-Gaussian mixture the means and deviations are those of the
+// logarithm.
+type Mixture struct {
+	Weights, Mus, Sigmas []float64
+}
+
+func grow(s []float64, n int) []float64 {
+	if cap(s) < n {
+		return make([]float64, n)
+	}
+	return s[:n]
+}
+
+// LinearForgettingWeights writes HyperOpt's linear_forgetting_weights(n, lf)
+// to dst: n ones if n < lf, else a ramp from 1/n to 1 over the n-lf oldest
+// observations followed by lf ones.
+func LinearForgettingWeights(dst []float64, n, lf int) []float64 {
+	dst = grow(dst, n)
+	if n < lf || lf <= 0 {
+		for i := range dst {
+			dst[i] = 1
+		}
+		return dst
+	}
+	// numpy's linspace(1/n, 1, num=n-lf): start + i*step, the last point
+	// exactly the stop.
+	m := n - lf
+	start, stop := 1/float64(n), 1.0
+	if m == 1 {
+		dst[0] = start
+	} else if m > 1 {
+		step := (stop - start) / float64(m-1)
+		for i := range m {
+			dst[i] = start + float64(i)*step
+		}
+		dst[m-1] = stop
+	}
+	for i := m; i < n; i++ {
+		dst[i] = 1
+	}
+	return dst
+}
+
+// Fit sets m to HyperOpt's adaptive_parzen_normal(obs, priorWeight, priorMu,
+// priorSigma, LF=lf): the observations (oldest first) and the prior as
+// components sorted by mean, each observation's width the larger gap to its
+// neighbours (the end ones: the one gap), clipped to [priorSigma/min(100,
+// n+2), priorSigma], the prior's width priorSigma; weights 1 (or linear
+// forgetting weights past lf observations) and priorWeight for the prior,
+// normalized. It returns the prior component's index. scratch, if not nil,
+// is reused for the sort order.
+func Fit(m *Mixture, obs []float64, priorWeight, priorMu, priorSigma float64, lf int, scratch *[]int) int {
+	n := len(obs)
+	m.Weights = grow(m.Weights, n+1)
+	m.Mus = grow(m.Mus, n+1)
+	m.Sigmas = grow(m.Sigmas, n+1)
+	mus, sig, w := m.Mus, m.Sigmas, m.Weights
+	var prior int
+	switch n {
+	case 0:
+		mus[0], sig[0] = priorMu, priorSigma
+	case 1:
+		if priorMu < obs[0] {
+			mus[0], mus[1] = priorMu, obs[0]
+			sig[0], sig[1] = priorSigma, priorSigma*0.5
+		} else {
+			prior = 1
+			mus[0], mus[1] = obs[0], priorMu
+			sig[0], sig[1] = priorSigma*0.5, priorSigma
+		}
+	}
+	var order []int
+	if n >= 2 {
+		if scratch != nil {
+			order = (*scratch)[:0]
+		}
+		for i := range n {
+			order = append(order, i)
+		}
+		sort.SliceStable(order, func(a, b int) bool { return obs[order[a]] < obs[order[b]] })
+		if scratch != nil {
+			*scratch = order
+		}
+		// searchsorted(sorted, priorMu), side left: the first index whose
+		// value is >= priorMu.
+		prior = sort.Search(n, func(i int) bool { return obs[order[i]] >= priorMu })
+		for i := 0; i < prior; i++ {
+			mus[i] = obs[order[i]]
+		}
+		mus[prior] = priorMu
+		for i := prior; i < n; i++ {
+			mus[i+1] = obs[order[i]]
+		}
+		for i := 1; i < n; i++ {
+			sig[i] = math.Max(mus[i]-mus[i-1], mus[i+1]-mus[i])
+		}
+		sig[0] = mus[1] - mus[0]
+		sig[n] = mus[n] - mus[n-1]
+	}
+	if lf > 0 && lf < n {
+		// Linear forgetting weights are by age; sorted by mean here.
+		lfw := LinearForgettingWeights(w[:0:0], n, lf)
+		for i := 0; i < prior; i++ {
+			w[i] = lfw[order[i]]
+		}
+		for i := prior; i < n; i++ {
+			w[i+1] = lfw[order[i]]
+		}
+	} else {
+		for i := range w {
+			w[i] = 1
+		}
+	}
+	w[prior] = priorWeight
+	minSigma := priorSigma / math.Min(100, 1+float64(n+1))
+	for i := range sig {
+		sig[i] = math.Min(math.Max(sig[i], minSigma), priorSigma)
+	}
+	sig[prior] = priorSigma
+	sum := 0.0
+	for _, x := range w {
+		sum += x
+	}
+	for i := range w {
+		w[i] /= sum
+	}
+	return prior
+}
+
+// normCDF is HyperOpt's normal_cdf: Φ((x-mu)/sigma) with the denominator
+// √2·sigma floored at EPS.
+func normCDF(x, mu, sigma float64) float64 {
+	return 0.5 * (1 + math.Erf((x-mu)/math.Max(math.Sqrt2*sigma, EPS)))
+}
+
+// normMass returns Φ(b) - Φ(a) for N(mu, sigma), a <= b (either may be
+// infinite), taken in the tail where the difference does not cancel.
+func normMass(a, b, mu, sigma float64) float64 {
+	s := math.Max(math.Sqrt2*sigma, EPS)
+	za, zb := (a-mu)/s, (b-mu)/s
+	if za > 0 {
+		// Both in the upper tail: Q(a) - Q(b).
+		return 0.5 * (math.Erfc(za) - math.Erfc(zb))
+	}
+	if zb < 0 {
+		// Both in the lower tail.
+		return 0.5 * (math.Erfc(-zb) - math.Erfc(-za))
+	}
+	return 0.5 * (math.Erf(zb) - math.Erf(za))
+}
+
+// Accept returns the mass of the mixture inside [low, high] (HyperOpt's
+// p_accept), 1 if both bounds are infinite.
+func Accept(m *Mixture, low, high float64) float64 {
+	if math.IsInf(low, -1) && math.IsInf(high, 1) {
+		return 1
+	}
+	p := 0.0
+	for k, w := range m.Weights {
+		p += w * normMass(low, high, m.Mus[k], m.Sigmas[k])
+	}
+	return p
+}
+
+// GMMLogPDF writes to dst the log-density (q == 0) or log-mass (q > 0) at
+// each x of the mixture truncated to [low, high] (infinite bounds for none)
+// and, if q > 0, rounded to multiples of q: HyperOpt's GMM1_lpdf. A point
+// whose rounding interval lies outside [low, high] gets -Inf.
+func GMMLogPDF(dst, x []float64, m *Mixture, low, high, q float64) []float64 {
+	dst = grow(dst, len(x))
+	logAccept := math.Log(Accept(m, low, high))
+	if q == 0 {
+		var lse logSumExp
+		lse.prepare(m)
+		for i, xi := range x {
+			dst[i] = lse.at(xi, 0) - logAccept
+		}
+		return dst
+	}
+	for i, xi := range x {
+		dst[i] = math.Log(quantMass(m, math.Max(xi-q/2, low), math.Min(xi+q/2, high))) - logAccept
+	}
+	return dst
+}
+
+// quantMass returns Σ_k w_k (Φ_k(ub) - Φ_k(lb)), 0 if ub <= lb.
+func quantMass(m *Mixture, lb, ub float64) float64 {
+	if ub <= lb {
+		return 0
+	}
+	p := 0.0
+	for k, w := range m.Weights {
+		p += w * normMass(lb, ub, m.Mus[k], m.Sigmas[k])
+	}
+	return p
+}
+
+// LGMMLogPDF writes to dst the log-density or log-mass at each x > 0 of the
+// log-Gaussian mixture truncated to [exp(low), exp(high)] (low and high are
+// bounds of the logarithm; infinite for none): HyperOpt's LGMM1_lpdf, but
+// normalized by the truncation's mass also when q == 0.
+func LGMMLogPDF(dst, x []float64, m *Mixture, low, high, q float64) []float64 {
+	dst = grow(dst, len(x))
+	logAccept := math.Log(Accept(m, low, high))
+	if q == 0 {
+		var lse logSumExp
+		lse.prepare(m)
+		for i, xi := range x {
+			lx := math.Log(xi)
+			dst[i] = lse.at(lx, lx) - logAccept
+		}
+		return dst
+	}
+	elow, ehigh := math.Exp(low), math.Exp(high)
+	for i, xi := range x {
+		ub := math.Min(xi+q/2, ehigh)
+		lb := math.Max(math.Max(xi-q/2, elow), 0)
+		p := 0.0
+		if ub > lb {
+			// HyperOpt's lognormal_cdf floors its argument at EPS.
+			p = quantMass(m, math.Log(math.Max(lb, EPS)), math.Log(math.Max(ub, EPS)))
+		}
+		dst[i] = math.Log(p) - logAccept
+	}
+	return dst
+}
+
+// logSumExp evaluates log Σ_k w_k N(y; μ_k, σ_k) for a prepared mixture:
+// the per-component constants are computed once, and the exponentials only
+// for components within 50 nats of the largest term (each of the others
+// adds less than e^-50 of the sum, below float64's resolution).
+type logSumExp struct {
+	mus, inv, logc, t []float64
+}
+
+func (l *logSumExp) prepare(m *Mixture) {
+	n := len(m.Weights)
+	l.mus = m.Mus
+	l.inv = grow(l.inv, n)
+	l.logc = grow(l.logc, n)
+	l.t = grow(l.t, n)
+	for k, w := range m.Weights {
+		s := m.Sigmas[k]
+		l.inv[k] = 1 / math.Max(s, EPS)
+		// log(w / sqrt(2π σ²)), HyperOpt's coef.
+		l.logc[k] = math.Log(w / math.Sqrt(2*math.Pi*s*s))
+	}
+}
+
+// at returns log Σ_k exp(-½((y-μ_k)/σ_k)² + logc_k) - shift.
+func (l *logSumExp) at(y, shift float64) float64 {
+	mx := math.Inf(-1)
+	t := l.t
+	for k, mu := range l.mus {
+		z := (y - mu) * l.inv[k]
+		v := -0.5*z*z + l.logc[k]
+		t[k] = v
+		if v > mx {
+			mx = v
+		}
+	}
+	if math.IsInf(mx, -1) {
+		return mx
+	}
+	s := 0.0
+	for _, v := range t {
+		if d := v - mx; d > -50 {
+			s += math.Exp(d)
+		}
+	}
+	return math.Log(s) + mx - shift
+}
+
+// Sample writes n draws to dst from the mixture truncated to [low, high]
+// (infinite for none), each rounded to a multiple of q if q > 0, and
+// exponentiated first if log is true (a log-Gaussian mixture, low and high
+// then bounds of the logarithm). A component is chosen with probability
+// proportional to its weight times its mass inside the bounds, then a value
+// from it by inverting its truncated CDF: the same distribution as
+// HyperOpt's GMM1 and LGMM1 rejection loops, without their unbounded
+// retries.
+func Sample(dst []float64, r *rand.Rand, m *Mixture, low, high, q float64, log bool, n int) []float64 {
+	dst = grow(dst, n)
+	nk := len(m.Weights)
+	var buf [64]float64
+	cum := buf[:0]
+	if nk > len(buf) {
+		cum = make([]float64, 0, nk)
+	}
+	total := 0.0
+	for k, w := range m.Weights {
+		total += w * normMass(low, high, m.Mus[k], m.Sigmas[k])
+		cum = append(cum, total)
+	}
+	for i := range dst {
+		u := r.Float64() * total
+		k, _ := slices.BinarySearch(cum, u)
+		k = min(k, nk-1)
+		for k > 0 && cum[k] == cum[k-1] { // a component with no mass inside
+			k--
+		}
+		x := truncNormal(r, m.Mus[k], m.Sigmas[k], low, high)
+		if log {
+			x = math.Exp(x)
+		}
+		if q > 0 {
+			x = math.RoundToEven(x/q) * q
+		}
+		dst[i] = x
+	}
+	return dst
+}
+
+// truncNormal draws from N(mu, sigma) truncated to [low, high] by inverting
+// the CDF in whichever tail keeps precision.
+func truncNormal(r *rand.Rand, mu, sigma, low, high float64) float64 {
+	if math.IsInf(low, -1) && math.IsInf(high, 1) {
+		return mu + sigma*r.NormFloat64()
+	}
+	za, zb := (low-mu)/sigma, (high-mu)/sigma
+	flip := za > 0 // work in the lower tail
+	if flip {
+		za, zb = -zb, -za
+	}
+	pa, pb := stdCDF(za), stdCDF(zb)
+	u := pa + r.Float64()*(pb-pa)
+	z := stdQuantile(u)
+	z = math.Min(math.Max(z, za), zb)
+	if flip {
+		z = -z
+	}
+	x := mu + sigma*z
+	// Keep the draw inside the bounds against rounding.
+	return math.Min(math.Max(x, low), math.Nextafter(high, math.Inf(-1)))
+}
+
+func stdCDF(z float64) float64 { return 0.5 * math.Erfc(-z/math.Sqrt2) }
+
+// stdQuantile is the standard normal quantile, Φ⁻¹(p), for p in [0, 1].
+func stdQuantile(p float64) float64 {
+	switch {
+	case p <= 0:
+		return math.Inf(-1)
+	case p >= 1:
+		return math.Inf(1)
+	}
+	return -math.Sqrt2 * math.Erfcinv(2*p)
+}
+
+// Categorical writes to dst the posterior probabilities of a categorical
+// hyperparameter with k options: HyperOpt's ap_categorical_sampler (and,
+// with p nil, ap_randint_sampler). obs are the observed option indices,
+// oldest first, weighted by linear forgetting past lf observations; each
+// option i gets the pseudocount k·priorWeight·p[i] (priorWeight if p is
+// nil, the uniform prior). It panics if an observation is outside [0, k).
+func Categorical(dst []float64, obs []int, k int, p []float64, priorWeight float64, lf int) []float64 {
+	dst = grow(dst, k)
+	clear(dst)
+	if len(obs) > 0 {
+		var wbuf [64]float64
+		w := LinearForgettingWeights(wbuf[:0], len(obs), lf)
+		for i, o := range obs {
+			dst[o] += w[i]
+		}
+	}
+	sum := 0.0
+	for i := range dst {
+		if p == nil {
+			dst[i] += priorWeight
+		} else {
+			dst[i] += float64(k) * priorWeight * p[i]
+		}
+		sum += dst[i]
+	}
+	for i := range dst {
+		dst[i] /= sum
+	}
+	return dst
+}
+
+// NBelow is HyperOpt's size of the good group for n observations:
+// min(ceil(gamma·√n), gammaCap).
+func NBelow(n int, gamma float64, gammaCap int) int {
+	return min(int(math.Ceil(gamma*math.Sqrt(float64(n)))), gammaCap)
+}
+
+// Split marks in below (grown to len(losses)) the NBelow(len(losses),
+// gamma, gammaCap) observations with the lowest losses: HyperOpt's
+// ap_split_trials. Ties are broken by position (HyperOpt's quicksort
+// leaves them in an unspecified order); NaN losses rank last.
+func Split(below []bool, losses []float64, gamma float64, gammaCap int, scratch *[]int) []bool {
+	n := len(losses)
+	if cap(below) < n {
+		below = make([]bool, n)
+	}
+	below = below[:n]
+	clear(below)
+	var order []int
+	if scratch != nil {
+		order = (*scratch)[:0]
+	}
+	for i := range n {
+		order = append(order, i)
+	}
+	less := func(a, b float64) bool { return a < b || (!math.IsNaN(a) && math.IsNaN(b)) }
+	sort.SliceStable(order, func(a, b int) bool { return less(losses[order[a]], losses[order[b]]) })
+	if scratch != nil {
+		*scratch = order
+	}
+	for _, i := range order[:min(NBelow(n, gamma, gammaCap), n)] {
+		below[i] = true
+	}
+	return below
+}

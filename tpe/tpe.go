@@ -1,0 +1,293 @@
+package tpe
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"sort"
+
+	"github.com/hyperopt-go/hyperopt/internal/parzen"
+	"github.com/hyperopt-go/hyperopt/space"
+	"github.com/hyperopt-go/hyperopt/trials"
+)
+
+// Search is the Tree-structured Parzen Estimator, as HyperOpt 0.2.7's
+// tpe.suggest. Its zero value has HyperOpt's defaults; each field says what
+// its zero means.
+type Search struct {
+	// Gamma is the fraction that sets the size of the good group:
+	// min(ceil(Gamma·√n), 25) of n observations. If 0, 0.25.
+	Gamma float64 `json:"gamma,omitempty"`
+	// PriorWeight is the weight of the prior among the components of each
+	// Parzen estimator, and the pseudocount of each option of a categorical
+	// one. If 0, 1.
+	PriorWeight float64 `json:"prior_weight,omitempty"`
+	// StartupTrials is how many observations (pending trials included) the
+	// history needs before TPE models it; until then points are drawn from
+	// the prior, as random search would draw them. If 0, 20; negative
+	// means none.
+	StartupTrials int `json:"startup_trials,omitempty"`
+	// Candidates is how many points are drawn from the good model of each
+	// hyperparameter, of which the one with the highest ratio of good to
+	// bad density wins (HyperOpt's n_EI_candidates). If 0, 24.
+	Candidates int `json:"candidates,omitempty"`
+	// LinearForgetting is how many of the most recent observations keep
+	// full weight; older ones are down-weighted linearly. If 0, 25.
+	LinearForgetting int `json:"linear_forgetting,omitempty"`
+}
+
+// Name returns the name TPE is registered under, "tpe".
+func (Search) Name() string { return "tpe" }
+
+// gammaCap is HyperOpt's cap on the good group's size (DEFAULT_LF).
+const gammaCap = 25
+
+func (t Search) withDefaults() Search {
+	if t.Gamma == 0 {
+		t.Gamma = 0.25
+	}
+	if t.PriorWeight == 0 {
+		t.PriorWeight = 1
+	}
+	switch {
+	case t.StartupTrials == 0:
+		t.StartupTrials = 20
+	case t.StartupTrials < 0:
+		t.StartupTrials = 0
+	}
+	if t.Candidates <= 0 {
+		t.Candidates = 24
+	}
+	if t.LinearForgetting <= 0 {
+		t.LinearForgetting = 25
+	}
+	return t
+}
+
+// Suggest proposes one point per ID. Observations are the trials that are
+// queued, running or done (errors and cancellations are left out, as
+// HyperOpt leaves them); a trial without an ok result counts as a loss of
+// +Inf, so pending and failed trials fall in the bad group. Each point is
+// built ancestrally: each active hyperparameter is modelled on the trials
+// where it was active, candidates are drawn from its good model and the
+// best ratio of good to bad density wins. The draws for ID id come from a
+// PCG stream seeded by (seed, id). Several IDs in one call are proposed in
+// turn, each seeing the earlier ones as pending, as HyperOpt's fmin sees
+// its queued trials.
+func (t Search) Suggest(ctx context.Context, s *space.Space, h *trials.History, ids []trials.ID, seed uint64) ([]space.Values, error) {
+	c := t.withDefaults()
+	obs := observations(h)
+	out := make([]space.Values, len(ids))
+	var pcg rand.PCG
+	r := rand.New(&pcg)
+	w := newWorkspace(s.Len())
+	for j, id := range ids {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		pcg.Seed(seed, uint64(id))
+		if len(obs.rows)+j < c.StartupTrials {
+			// From the prior, with random search's stream: the first
+			// trials of a TPE search are those of a random search.
+			out[j] = s.Sample(r)
+			continue
+		}
+		out[j] = c.propose(s, h, &obs, out[:j], r, w)
+	}
+	return out, nil
+}
+
+// obsSet is the history's observations in ID order.
+type obsSet struct {
+	rows   []int     // history rows
+	losses []float64 // their losses (+Inf without an ok result)
+}
+
+func observations(h *trials.History) obsSet {
+	var o obsSet
+	for i := range h.Len() {
+		switch h.State(i) {
+		case trials.StateError, trials.StateCanceled:
+			continue
+		}
+		o.rows = append(o.rows, i)
+	}
+	if !sort.SliceIsSorted(o.rows, func(a, b int) bool { return h.ID(o.rows[a]) < h.ID(o.rows[b]) }) {
+		sort.Slice(o.rows, func(a, b int) bool { return h.ID(o.rows[a]) < h.ID(o.rows[b]) })
+	}
+	o.losses = make([]float64, len(o.rows))
+	for i, r := range o.rows {
+		l := h.Loss(r)
+		if math.IsNaN(l) {
+			l = math.Inf(1)
+		}
+		o.losses[i] = l
+	}
+	return o
+}
+
+// workspace holds buffers reused across hyperparameters.
+type workspace struct {
+	below        []bool
+	losses       []float64
+	order        []int
+	obsB, obsA   []float64
+	intB, intA   []int
+	l, g         parzen.Mixture
+	cand, ll, lg []float64
+	pl, pg       []float64
+}
+
+func newWorkspace(int) *workspace { return &workspace{} }
+
+// propose builds one point given the observations and the points already
+// proposed in this call (pending).
+func (c Search) propose(s *space.Space, h *trials.History, o *obsSet, pending []space.Values, r *rand.Rand, w *workspace) space.Values {
+	w.losses = append(w.losses[:0], o.losses...)
+	for range pending {
+		w.losses = append(w.losses, math.Inf(1))
+	}
+	w.below = parzen.Split(w.below, w.losses, c.Gamma, gammaCap, &w.order)
+	return s.SampleWith(func(p int, _ space.Values) float64 {
+		col := h.Column(p)
+		w.obsB, w.obsA = w.obsB[:0], w.obsA[:0]
+		for i, row := range o.rows {
+			if x := col[row]; !math.IsNaN(x) {
+				if w.below[i] {
+					w.obsB = append(w.obsB, x)
+				} else {
+					w.obsA = append(w.obsA, x)
+				}
+			}
+		}
+		for j, v := range pending {
+			if x := v[p]; !math.IsNaN(x) {
+				if w.below[len(o.rows)+j] {
+					w.obsB = append(w.obsB, x)
+				} else {
+					w.obsA = append(w.obsA, x)
+				}
+			}
+		}
+		return c.draw(s.Dist(p), w, r)
+	})
+}
+
+// draw proposes a value of one hyperparameter from its good (w.obsB) and
+// bad (w.obsA) observations.
+func (c Search) draw(d space.Dist, w *workspace, r *rand.Rand) float64 {
+	if d.Kind == space.KindChoice || d.Kind == space.KindRandInt {
+		return c.drawCategorical(d, w, r)
+	}
+	var (
+		priorMu, priorSigma float64
+		low, high           = math.Inf(-1), math.Inf(1)
+		logKind             = d.Kind.Log()
+		q                   float64
+	)
+	if d.Kind.Quantized() {
+		q = d.Q
+	}
+	switch d.Kind {
+	case space.KindUniform, space.KindQUniform:
+		low, high = d.Low, d.High
+		priorMu, priorSigma = 0.5*(high+low), high-low
+	case space.KindLogUniform, space.KindQLogUniform:
+		low, high = math.Log(d.Low), math.Log(d.High)
+		priorMu, priorSigma = 0.5*(high+low), high-low
+	case space.KindNormal, space.KindQNormal, space.KindLogNormal, space.KindQLogNormal:
+		priorMu, priorSigma = d.Mu, d.Sigma
+	}
+	if logKind {
+		// HyperOpt fits the logarithms; quantized observations that
+		// rounded below the lower bound (0, say) are lifted to it first.
+		floor := parzen.EPS
+		if d.Kind == space.KindQLogUniform {
+			floor = math.Max(parzen.EPS, d.Low)
+		}
+		for _, obs := range [][]float64{w.obsB, w.obsA} {
+			for i, x := range obs {
+				if d.Kind == space.KindLogUniform || d.Kind == space.KindLogNormal {
+					obs[i] = math.Log(x)
+				} else {
+					obs[i] = math.Log(math.Max(x, floor))
+				}
+			}
+		}
+	}
+	parzen.Fit(&w.l, w.obsB, c.PriorWeight, priorMu, priorSigma, c.LinearForgetting, &w.order)
+	parzen.Fit(&w.g, w.obsA, c.PriorWeight, priorMu, priorSigma, c.LinearForgetting, &w.order)
+	w.cand = parzen.Sample(w.cand, r, &w.l, low, high, q, logKind, c.Candidates)
+	if logKind {
+		w.ll = parzen.LGMMLogPDF(w.ll, w.cand, &w.l, low, high, q)
+		w.lg = parzen.LGMMLogPDF(w.lg, w.cand, &w.g, low, high, q)
+	} else {
+		w.ll = parzen.GMMLogPDF(w.ll, w.cand, &w.l, low, high, q)
+		w.lg = parzen.GMMLogPDF(w.lg, w.cand, &w.g, low, high, q)
+	}
+	x := w.cand[argmax(w.ll, w.lg)]
+	// Keep the value in the prior's support against rounding of exp(log x).
+	switch d.Kind {
+	case space.KindLogUniform:
+		x = math.Min(math.Max(x, d.Low), d.High)
+	case space.KindLogNormal:
+		x = math.Max(x, math.SmallestNonzeroFloat64)
+	}
+	return x
+}
+
+// argmax returns the first index of the largest ll[i] - lg[i], NaN scores
+// (a candidate both models give no mass) counting as -Inf.
+func argmax(ll, lg []float64) int {
+	best, bestScore := 0, math.Inf(-1)
+	for i := range ll {
+		sc := ll[i] - lg[i]
+		if math.IsNaN(sc) {
+			continue
+		}
+		if sc > bestScore {
+			best, bestScore = i, sc
+		}
+	}
+	return best
+}
+
+func (c Search) drawCategorical(d space.Dist, w *workspace, r *rand.Rand) float64 {
+	k := int(d.High - d.Low)
+	off := d.Low
+	w.intB, w.intA = w.intB[:0], w.intA[:0]
+	for _, x := range w.obsB {
+		w.intB = append(w.intB, int(x-off))
+	}
+	for _, x := range w.obsA {
+		w.intA = append(w.intA, int(x-off))
+	}
+	w.pl = parzen.Categorical(w.pl, w.intB, k, d.Probs, c.PriorWeight, c.LinearForgetting)
+	w.pg = parzen.Categorical(w.pg, w.intA, k, d.Probs, c.PriorWeight, c.LinearForgetting)
+	best, bestScore := -1, math.Inf(-1)
+	for range c.Candidates {
+		i := categoricalDraw(r, w.pl)
+		sc := math.Log(w.pl[i]) - math.Log(w.pg[i])
+		if best < 0 || sc > bestScore {
+			best, bestScore = i, sc
+		}
+	}
+	return off + float64(best)
+}
+
+// categoricalDraw draws an index with probabilities p (summing to 1).
+func categoricalDraw(r *rand.Rand, p []float64) int {
+	u := r.Float64()
+	last := 0
+	for i, x := range p {
+		if x == 0 {
+			continue
+		}
+		last = i
+		if u < x {
+			return i
+		}
+		u -= x
+	}
+	return last
+}
