@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 
 	"github.com/hyperopt-go/hyperopt/internal/parzen"
@@ -101,11 +102,14 @@ func (t Search) Suggest(ctx context.Context, s *space.Space, h *trials.History, 
 type obsSet struct {
 	rows   []int     // history rows
 	losses []float64 // their losses (+Inf without an ok result)
+	index  []int32   // by history row: the observation's index in rows, -1 if none
 }
 
 func observations(h *trials.History) obsSet {
 	var o obsSet
+	o.index = make([]int32, h.Len())
 	for i := range h.Len() {
+		o.index[i] = -1
 		switch h.State(i) {
 		case trials.StateError, trials.StateCanceled:
 			continue
@@ -117,6 +121,7 @@ func observations(h *trials.History) obsSet {
 	}
 	o.losses = make([]float64, len(o.rows))
 	for i, r := range o.rows {
+		o.index[r] = int32(i)
 		l := h.Loss(r)
 		if math.IsNaN(l) {
 			l = math.Inf(1)
@@ -132,8 +137,11 @@ type workspace struct {
 	losses       []float64
 	order        []int
 	obsB, obsA   []float64
+	ageA         []int32
+	rankA        []int32
 	intB, intA   []int
 	l, g         parzen.Mixture
+	scratch      parzen.Scratch
 	cand, ll, lg []float64
 	pl, pg       []float64
 }
@@ -149,33 +157,65 @@ func (c Search) propose(s *space.Space, h *trials.History, o *obsSet, pending []
 	}
 	w.below = parzen.Split(w.below, w.losses, c.Gamma, gammaCap, &w.order)
 	return s.SampleWith(func(p int, _ space.Values) float64 {
+		d := s.Dist(p)
 		col := h.Column(p)
-		w.obsB, w.obsA = w.obsB[:0], w.obsA[:0]
+		// The good observations, oldest first.
+		w.obsB = w.obsB[:0]
 		for i, row := range o.rows {
-			if x := col[row]; !math.IsNaN(x) {
-				if w.below[i] {
-					w.obsB = append(w.obsB, x)
-				} else {
-					w.obsA = append(w.obsA, x)
-				}
+			if x := col[row]; w.below[i] && !math.IsNaN(x) {
+				w.obsB = append(w.obsB, x)
 			}
 		}
+		pendingAbove := false
 		for j, v := range pending {
 			if x := v[p]; !math.IsNaN(x) {
 				if w.below[len(o.rows)+j] {
 					w.obsB = append(w.obsB, x)
 				} else {
-					w.obsA = append(w.obsA, x)
+					pendingAbove = true
 				}
 			}
 		}
-		return c.draw(s.Dist(p), w, r)
+		continuous := d.Kind != space.KindChoice && d.Kind != space.KindRandInt
+		if continuous && !pendingAbove {
+			// The bad observations come sorted from the history, with
+			// their age ranks: no sort per suggestion.
+			w.rankA = slices.Grow(w.rankA[:0], len(o.rows))[:len(o.rows)]
+			n := int32(0)
+			for i, row := range o.rows {
+				if !w.below[i] && !math.IsNaN(col[row]) {
+					w.rankA[i] = n
+					n++
+				}
+			}
+			w.obsA, w.ageA = w.obsA[:0], w.ageA[:0]
+			for _, row := range h.Sorted(p) {
+				if i := o.index[row]; i >= 0 && !w.below[i] {
+					w.obsA = append(w.obsA, col[row])
+					w.ageA = append(w.ageA, w.rankA[i])
+				}
+			}
+			return c.draw(d, w, r, true)
+		}
+		w.obsA = w.obsA[:0]
+		for i, row := range o.rows {
+			if x := col[row]; !w.below[i] && !math.IsNaN(x) {
+				w.obsA = append(w.obsA, x)
+			}
+		}
+		for j, v := range pending {
+			if x := v[p]; !math.IsNaN(x) && !w.below[len(o.rows)+j] {
+				w.obsA = append(w.obsA, x)
+			}
+		}
+		return c.draw(d, w, r, false)
 	})
 }
 
-// draw proposes a value of one hyperparameter from its good (w.obsB) and
-// bad (w.obsA) observations.
-func (c Search) draw(d space.Dist, w *workspace, r *rand.Rand) float64 {
+// draw proposes a value of one hyperparameter from its good (w.obsB,
+// oldest first) and bad (w.obsA: oldest first, or sorted with ages w.ageA
+// if sortedA) observations.
+func (c Search) draw(d space.Dist, w *workspace, r *rand.Rand, sortedA bool) float64 {
 	if d.Kind == space.KindChoice || d.Kind == space.KindRandInt {
 		return c.drawCategorical(d, w, r)
 	}
@@ -201,6 +241,7 @@ func (c Search) draw(d space.Dist, w *workspace, r *rand.Rand) float64 {
 	if logKind {
 		// HyperOpt fits the logarithms; quantized observations that
 		// rounded below the lower bound (0, say) are lifted to it first.
+		// Both maps keep the order of sorted observations.
 		floor := parzen.EPS
 		if d.Kind == space.KindQLogUniform {
 			floor = math.Max(parzen.EPS, d.Low)
@@ -215,15 +256,19 @@ func (c Search) draw(d space.Dist, w *workspace, r *rand.Rand) float64 {
 			}
 		}
 	}
-	parzen.Fit(&w.l, w.obsB, c.PriorWeight, priorMu, priorSigma, c.LinearForgetting, &w.order)
-	parzen.Fit(&w.g, w.obsA, c.PriorWeight, priorMu, priorSigma, c.LinearForgetting, &w.order)
+	parzen.Fit(&w.l, w.obsB, c.PriorWeight, priorMu, priorSigma, c.LinearForgetting, &w.scratch)
+	if sortedA {
+		parzen.FitSorted(&w.g, w.obsA, w.ageA, c.PriorWeight, priorMu, priorSigma, c.LinearForgetting, &w.scratch)
+	} else {
+		parzen.Fit(&w.g, w.obsA, c.PriorWeight, priorMu, priorSigma, c.LinearForgetting, &w.scratch)
+	}
 	w.cand = parzen.Sample(w.cand, r, &w.l, low, high, q, logKind, c.Candidates)
 	if logKind {
-		w.ll = parzen.LGMMLogPDF(w.ll, w.cand, &w.l, low, high, q)
-		w.lg = parzen.LGMMLogPDF(w.lg, w.cand, &w.g, low, high, q)
+		w.ll = w.scratch.LGMMLogPDF(w.ll, w.cand, &w.l, low, high, q)
+		w.lg = w.scratch.LGMMLogPDF(w.lg, w.cand, &w.g, low, high, q)
 	} else {
-		w.ll = parzen.GMMLogPDF(w.ll, w.cand, &w.l, low, high, q)
-		w.lg = parzen.GMMLogPDF(w.lg, w.cand, &w.g, low, high, q)
+		w.ll = w.scratch.GMMLogPDF(w.ll, w.cand, &w.l, low, high, q)
+		w.lg = w.scratch.GMMLogPDF(w.lg, w.cand, &w.g, low, high, q)
 	}
 	x := w.cand[argmax(w.ll, w.lg)]
 	// Keep the value in the prior's support against rounding of exp(log x).

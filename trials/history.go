@@ -1,6 +1,9 @@
 package trials
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // History is the columnar view of an experiment's trials that algorithms
 // read, as HyperOpt's idxs/vals: for each trial its ID, state and loss, and
@@ -25,6 +28,9 @@ type History struct {
 	cols   [][]float64
 	rows   int
 	index  map[ID]int
+
+	sorted     [][]int32 // per hyperparameter, active rows by value; built on demand
+	sortedUpTo []int     // rows included in sorted
 }
 
 // NewHistory returns an empty history for a space of nparams
@@ -106,4 +112,48 @@ func (h *History) Value(i, p int) float64 { return h.cols[p][i] }
 func (h *History) Row(id ID) (int, bool) {
 	r, ok := h.index[id]
 	return r, ok
+}
+
+// Sorted returns the rows where hyperparameter p is active, in increasing
+// order of its value (equal values by row). The order is built on the first
+// call and kept up to date as trials are appended, so algorithms that fit
+// models to sorted observations need not sort on every suggestion. The
+// slice is shared and must not be modified.
+func (h *History) Sorted(p int) []int32 {
+	if h.sorted == nil {
+		h.sorted = make([][]int32, len(h.cols))
+		h.sortedUpTo = make([]int, len(h.cols))
+	}
+	col := h.cols[p]
+	s, done := h.sorted[p], h.sortedUpTo[p]
+	cmp := func(a, b int32) int {
+		switch x, y := col[a], col[b]; {
+		case x < y:
+			return -1
+		case x > y:
+			return 1
+		}
+		return int(a - b)
+	}
+	if added := h.rows - done; added > 0 {
+		if added > 32 || added > len(s)/8 {
+			// Many new rows: append them all and sort once.
+			for r := done; r < h.rows; r++ {
+				if !math.IsNaN(col[r]) {
+					s = append(s, int32(r))
+				}
+			}
+			slices.SortFunc(s, cmp)
+		} else {
+			for r := done; r < h.rows; r++ {
+				if math.IsNaN(col[r]) {
+					continue
+				}
+				i, _ := slices.BinarySearchFunc(s, int32(r), cmp)
+				s = slices.Insert(s, i, int32(r))
+			}
+		}
+		h.sorted[p], h.sortedUpTo[p] = s, h.rows
+	}
+	return s
 }

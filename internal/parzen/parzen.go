@@ -78,64 +78,104 @@ func LinearForgettingWeights(dst []float64, n, lf int) []float64 {
 // neighbours (the end ones: the one gap), clipped to [priorSigma/min(100,
 // n+2), priorSigma], the prior's width priorSigma; weights 1 (or linear
 // forgetting weights past lf observations) and priorWeight for the prior,
-// normalized. It returns the prior component's index. scratch, if not nil,
-// is reused for the sort order.
-func Fit(m *Mixture, obs []float64, priorWeight, priorMu, priorSigma float64, lf int, scratch *[]int) int {
+// normalized. It returns the prior component's index. Equal observations
+// keep their age order. s, if not nil, holds buffers reused across calls.
+func Fit(m *Mixture, obs []float64, priorWeight, priorMu, priorSigma float64, lf int, s *Scratch) int {
+	if s == nil {
+		s = new(Scratch)
+	}
 	n := len(obs)
+	s.sorted = grow(s.sorted, n)
+	s.age = growInt(s.age, n)
+	for i := range s.age {
+		s.age[i] = int32(i)
+	}
+	slices.SortFunc(s.age, func(a, b int32) int {
+		if c := cmpFloat(obs[a], obs[b]); c != 0 {
+			return c
+		}
+		return int(a - b)
+	})
+	for i, a := range s.age {
+		s.sorted[i] = obs[a]
+	}
+	return FitSorted(m, s.sorted, s.age, priorWeight, priorMu, priorSigma, lf, s)
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func growInt(s []int32, n int) []int32 {
+	if cap(s) < n {
+		return make([]int32, n)
+	}
+	return s[:n]
+}
+
+// Scratch holds buffers that Fit, FitSorted and the density methods reuse.
+// The zero value is ready; a Scratch must not be used by two goroutines at
+// once.
+type Scratch struct {
+	sorted []float64
+	age    []int32
+	lfw    []float64
+	lse    logSumExp
+}
+
+// FitSorted is Fit for observations already sorted: sorted holds their
+// values in increasing order and age[i] the age rank of sorted[i] (0 the
+// oldest). age may be nil when lf >= len(sorted) (no forgetting).
+func FitSorted(m *Mixture, sorted []float64, age []int32, priorWeight, priorMu, priorSigma float64, lf int, s *Scratch) int {
+	n := len(sorted)
 	m.Weights = grow(m.Weights, n+1)
 	m.Mus = grow(m.Mus, n+1)
 	m.Sigmas = grow(m.Sigmas, n+1)
 	mus, sig, w := m.Mus, m.Sigmas, m.Weights
-	var prior int
+	// searchsorted(sorted, priorMu), side left: the first index whose
+	// value is >= priorMu.
+	prior, _ := slices.BinarySearchFunc(sorted, priorMu, cmpFloat)
+	if n == 1 && !(priorMu < sorted[0]) {
+		prior = 1 // HyperOpt puts the prior second when it is not below
+	}
+	copy(mus, sorted[:prior])
+	mus[prior] = priorMu
+	copy(mus[prior+1:], sorted[prior:])
 	switch n {
 	case 0:
-		mus[0], sig[0] = priorMu, priorSigma
+		sig[0] = priorSigma
 	case 1:
-		if priorMu < obs[0] {
-			mus[0], mus[1] = priorMu, obs[0]
-			sig[0], sig[1] = priorSigma, priorSigma*0.5
-		} else {
-			prior = 1
-			mus[0], mus[1] = obs[0], priorMu
-			sig[0], sig[1] = priorSigma*0.5, priorSigma
-		}
-	}
-	var order []int
-	if n >= 2 {
-		if scratch != nil {
-			order = (*scratch)[:0]
-		}
-		for i := range n {
-			order = append(order, i)
-		}
-		sort.SliceStable(order, func(a, b int) bool { return obs[order[a]] < obs[order[b]] })
-		if scratch != nil {
-			*scratch = order
-		}
-		// searchsorted(sorted, priorMu), side left: the first index whose
-		// value is >= priorMu.
-		prior = sort.Search(n, func(i int) bool { return obs[order[i]] >= priorMu })
-		for i := 0; i < prior; i++ {
-			mus[i] = obs[order[i]]
-		}
-		mus[prior] = priorMu
-		for i := prior; i < n; i++ {
-			mus[i+1] = obs[order[i]]
-		}
+		sig[0], sig[1] = priorSigma, priorSigma
+		sig[1-prior] = priorSigma * 0.5
+	default:
+		// Plain comparisons: math.Max is not inlined, and nothing is NaN.
 		for i := 1; i < n; i++ {
-			sig[i] = math.Max(mus[i]-mus[i-1], mus[i+1]-mus[i])
+			a, b := mus[i]-mus[i-1], mus[i+1]-mus[i]
+			if b > a {
+				a = b
+			}
+			sig[i] = a
 		}
 		sig[0] = mus[1] - mus[0]
 		sig[n] = mus[n] - mus[n-1]
 	}
 	if lf > 0 && lf < n {
 		// Linear forgetting weights are by age; sorted by mean here.
-		lfw := LinearForgettingWeights(w[:0:0], n, lf)
+		if s == nil {
+			s = new(Scratch)
+		}
+		s.lfw = LinearForgettingWeights(s.lfw, n, lf)
 		for i := 0; i < prior; i++ {
-			w[i] = lfw[order[i]]
+			w[i] = s.lfw[age[i]]
 		}
 		for i := prior; i < n; i++ {
-			w[i+1] = lfw[order[i]]
+			w[i+1] = s.lfw[age[i]]
 		}
 	} else {
 		for i := range w {
@@ -144,8 +184,14 @@ func Fit(m *Mixture, obs []float64, priorWeight, priorMu, priorSigma float64, lf
 	}
 	w[prior] = priorWeight
 	minSigma := priorSigma / math.Min(100, 1+float64(n+1))
-	for i := range sig {
-		sig[i] = math.Min(math.Max(sig[i], minSigma), priorSigma)
+	for i, x := range sig {
+		if x < minSigma {
+			x = minSigma
+		}
+		if x > priorSigma {
+			x = priorSigma
+		}
+		sig[i] = x
 	}
 	sig[prior] = priorSigma
 	sum := 0.0
@@ -167,7 +213,10 @@ func normCDF(x, mu, sigma float64) float64 {
 // normMass returns Φ(b) - Φ(a) for N(mu, sigma), a <= b (either may be
 // infinite), taken in the tail where the difference does not cancel.
 func normMass(a, b, mu, sigma float64) float64 {
-	s := math.Max(math.Sqrt2*sigma, EPS)
+	s := math.Sqrt2 * sigma
+	if !(s >= EPS) {
+		s = EPS
+	}
 	za, zb := (a-mu)/s, (b-mu)/s
 	if za > 0 {
 		// Both in the upper tail: Q(a) - Q(b).
@@ -176,6 +225,12 @@ func normMass(a, b, mu, sigma float64) float64 {
 	if zb < 0 {
 		// Both in the lower tail.
 		return 0.5 * (math.Erfc(-zb) - math.Erfc(-za))
+	}
+	if za <= -6 && zb >= 6 {
+		// math.Erf is exactly ±1 beyond ±6: the same value, without the
+		// calls (most components of a fitted mixture lie deep inside the
+		// bounds).
+		return 1
 	}
 	return 0.5 * (math.Erf(zb) - math.Erf(za))
 }
@@ -198,10 +253,15 @@ func Accept(m *Mixture, low, high float64) float64 {
 // and, if q > 0, rounded to multiples of q: HyperOpt's GMM1_lpdf. A point
 // whose rounding interval lies outside [low, high] gets -Inf.
 func GMMLogPDF(dst, x []float64, m *Mixture, low, high, q float64) []float64 {
+	return new(Scratch).GMMLogPDF(dst, x, m, low, high, q)
+}
+
+// GMMLogPDF is [GMMLogPDF] reusing the buffers of s.
+func (s *Scratch) GMMLogPDF(dst, x []float64, m *Mixture, low, high, q float64) []float64 {
 	dst = grow(dst, len(x))
 	logAccept := math.Log(Accept(m, low, high))
 	if q == 0 {
-		var lse logSumExp
+		lse := &s.lse
 		lse.prepare(m)
 		for i, xi := range x {
 			dst[i] = lse.at(xi, 0) - logAccept
@@ -231,10 +291,15 @@ func quantMass(m *Mixture, lb, ub float64) float64 {
 // bounds of the logarithm; infinite for none): HyperOpt's LGMM1_lpdf, but
 // normalized by the truncation's mass also when q == 0.
 func LGMMLogPDF(dst, x []float64, m *Mixture, low, high, q float64) []float64 {
+	return new(Scratch).LGMMLogPDF(dst, x, m, low, high, q)
+}
+
+// LGMMLogPDF is [LGMMLogPDF] reusing the buffers of s.
+func (s *Scratch) LGMMLogPDF(dst, x []float64, m *Mixture, low, high, q float64) []float64 {
 	dst = grow(dst, len(x))
 	logAccept := math.Log(Accept(m, low, high))
 	if q == 0 {
-		var lse logSumExp
+		lse := &s.lse
 		lse.prepare(m)
 		for i, xi := range x {
 			lx := math.Log(xi)
@@ -256,37 +321,159 @@ func LGMMLogPDF(dst, x []float64, m *Mixture, low, high, q float64) []float64 {
 	return dst
 }
 
-// logSumExp evaluates log Σ_k w_k N(y; μ_k, σ_k) for a prepared mixture:
-// the per-component constants are computed once, and the exponentials only
-// for components within 50 nats of the largest term (each of the others
-// adds less than e^-50 of the sum, below float64's resolution).
+// logSumExp evaluates log Σ_k w_k N(y; μ_k, σ_k) for a prepared mixture.
+//
+// The sum is taken in linear space, Σ c_k exp(-½z_k²) with c_k = w_k/(√(2π)
+// σ_k) computed once per mixture, which needs one exponential per term and
+// no logarithm; if every term underflows (y far out in the tails) it is
+// taken again in log space, as HyperOpt's logsum_rows does.
+//
+// When the means are sorted (as Fit makes them), the sum at y visits the
+// components outward from y's place and stops in each direction once a
+// bound on every remaining term (from the largest weight and the range of
+// widths beyond) is below e^-50 of the sum so far: each skipped term adds
+// less than that, so even 10^5 of them stay below float64's resolution.
+// The widest component (the prior, in a fitted mixture) is visited on its
+// own, so that its width does not stop the pruning on its side.
 type logSumExp struct {
-	mus, inv, logc, t []float64
+	mus, w, sig    []float64 // the mixture
+	inv, c         []float64 // 1/σ_k and c_k
+	sortedMus      bool
+	minSig         float64
+	wide           int       // the widest component, always visited
+	preSig, sufSig []float64 // largest σ in [0, k] and in [k, n), the widest left out
+	preW, sufW     []float64 // largest w likewise
+	logSqrt2Pi     float64
+	pruneMargin    float64 // e^-pruneMargin
+	pruneMarginLog float64
 }
 
 func (l *logSumExp) prepare(m *Mixture) {
 	n := len(m.Weights)
-	l.mus = m.Mus
+	l.mus, l.w, l.sig = m.Mus, m.Weights, m.Sigmas
 	l.inv = grow(l.inv, n)
-	l.logc = grow(l.logc, n)
-	l.t = grow(l.t, n)
-	for k, w := range m.Weights {
-		s := m.Sigmas[k]
-		l.inv[k] = 1 / math.Max(s, EPS)
-		// log(w / sqrt(2π σ²)), HyperOpt's coef.
-		l.logc[k] = math.Log(w / math.Sqrt(2*math.Pi*s*s))
+	l.c = grow(l.c, n)
+	l.logSqrt2Pi = 0.5 * math.Log(2*math.Pi)
+	l.pruneMarginLog = 50
+	l.pruneMargin = math.Exp(-50)
+	// Plain comparisons instead of math.Max and math.Min, which are not
+	// inlined: nothing here is NaN, and this loop runs once per component.
+	l.minSig = math.Inf(1)
+	l.wide = 0
+	for k, s := range m.Sigmas {
+		if s < EPS {
+			l.inv[k] = 1 / EPS
+		} else {
+			l.inv[k] = 1 / s
+		}
+		// w / sqrt(2π σ²), HyperOpt's coef.
+		l.c[k] = m.Weights[k] / math.Sqrt(2*math.Pi*s*s)
+		if s < l.minSig {
+			l.minSig = s
+		}
+		if s > m.Sigmas[l.wide] {
+			l.wide = k
+		}
+	}
+	l.sortedMus = n > 16 && l.minSig > 0 && slices.IsSorted(m.Mus)
+	if !l.sortedMus {
+		return
+	}
+	l.preSig, l.sufSig = grow(l.preSig, n), grow(l.sufSig, n)
+	l.preW, l.sufW = grow(l.preW, n), grow(l.sufW, n)
+	ps, pw := 0.0, 0.0
+	for k := range n {
+		if k != l.wide {
+			if s := m.Sigmas[k]; s > ps {
+				ps = s
+			}
+			if w := m.Weights[k]; w > pw {
+				pw = w
+			}
+		}
+		l.preSig[k], l.preW[k] = ps, pw
+	}
+	ps, pw = 0, 0
+	for k := n - 1; k >= 0; k-- {
+		if k != l.wide {
+			if s := m.Sigmas[k]; s > ps {
+				ps = s
+			}
+			if w := m.Weights[k]; w > pw {
+				pw = w
+			}
+		}
+		l.sufSig[k], l.sufW[k] = ps, pw
 	}
 }
 
-// at returns log Σ_k exp(-½((y-μ_k)/σ_k)² + logc_k) - shift.
+// bound is the largest value w/(√(2π)σ)·exp(-d²/(2σ²)) can take for
+// w <= wHi and σ in [minSig, sigHi], at distance d >= 0.
+func (l *logSumExp) bound(d, sigHi, wHi float64) float64 {
+	if wHi == 0 {
+		return 0
+	}
+	lo := l.minSig
+	var h float64 // the largest -log σ - d²/(2σ²)
+	switch {
+	case d <= lo:
+		h = -math.Log(lo) - d*d/(2*lo*lo)
+	case d < sigHi:
+		h = -math.Log(d) - 0.5
+	default:
+		h = -math.Log(sigHi) - d*d/(2*sigHi*sigHi)
+	}
+	return wHi * math.Exp(h-l.logSqrt2Pi)
+}
+
+// at returns log Σ_k c_k exp(-½((y-μ_k)/σ_k)²) - shift.
 func (l *logSumExp) at(y, shift float64) float64 {
+	n := len(l.mus)
+	mus, inv, c := l.mus, l.inv, l.c
+	s := 0.0
+	if l.sortedMus {
+		z := (y - mus[l.wide]) * inv[l.wide]
+		s = c[l.wide] * math.Exp(-0.5*z*z)
+		pos, _ := slices.BinarySearch(mus, y)
+		// The scans check the bound on what lies beyond every 16
+		// components: a check costs a logarithm and an exponential.
+		for k := pos; k < n; k++ {
+			if k&15 == 0 && l.bound(mus[k]-y, l.sufSig[k], l.sufW[k]) < s*l.pruneMargin {
+				break
+			}
+			if k != l.wide {
+				z := (y - mus[k]) * inv[k]
+				s += c[k] * math.Exp(-0.5*z*z)
+			}
+		}
+		for k := pos - 1; k >= 0; k-- {
+			if (k+1)&15 == 0 && l.bound(y-mus[k], l.preSig[k], l.preW[k]) < s*l.pruneMargin {
+				break
+			}
+			if k != l.wide {
+				z := (y - mus[k]) * inv[k]
+				s += c[k] * math.Exp(-0.5*z*z)
+			}
+		}
+	} else {
+		for k := range n {
+			z := (y - mus[k]) * inv[k]
+			s += c[k] * math.Exp(-0.5*z*z)
+		}
+	}
+	if s > 1e-280 && !math.IsInf(s, 1) {
+		return math.Log(s) - shift
+	}
+	return l.atLog(y, shift)
+}
+
+// atLog is at in log space, over every component: for points so far out
+// that the linear terms underflow.
+func (l *logSumExp) atLog(y, shift float64) float64 {
 	mx := math.Inf(-1)
-	t := l.t
-	for k, mu := range l.mus {
-		z := (y - mu) * l.inv[k]
-		v := -0.5*z*z + l.logc[k]
-		t[k] = v
-		if v > mx {
+	for k := range l.mus {
+		z := (y - l.mus[k]) * l.inv[k]
+		if v := math.Log(l.c[k]) - 0.5*z*z; v > mx {
 			mx = v
 		}
 	}
@@ -294,10 +481,9 @@ func (l *logSumExp) at(y, shift float64) float64 {
 		return mx
 	}
 	s := 0.0
-	for _, v := range t {
-		if d := v - mx; d > -50 {
-			s += math.Exp(d)
-		}
+	for k := range l.mus {
+		z := (y - l.mus[k]) * l.inv[k]
+		s += math.Exp(math.Log(l.c[k]) - 0.5*z*z - mx)
 	}
 	return math.Log(s) + mx - shift
 }
@@ -418,7 +604,9 @@ func NBelow(n int, gamma float64, gammaCap int) int {
 // Split marks in below (grown to len(losses)) the NBelow(len(losses),
 // gamma, gammaCap) observations with the lowest losses: HyperOpt's
 // ap_split_trials. Ties are broken by position (HyperOpt's quicksort
-// leaves them in an unspecified order); NaN losses rank last.
+// leaves them in an unspecified order); NaN losses rank last. It selects
+// the few lowest in one pass, without sorting all the losses. scratch, if
+// not nil, is reused.
 func Split(below []bool, losses []float64, gamma float64, gammaCap int, scratch *[]int) []bool {
 	n := len(losses)
 	if cap(below) < n {
@@ -426,20 +614,47 @@ func Split(below []bool, losses []float64, gamma float64, gammaCap int, scratch 
 	}
 	below = below[:n]
 	clear(below)
-	var order []int
+	k := min(NBelow(n, gamma, gammaCap), n)
+	if k <= 0 {
+		return below
+	}
+	var best []int // the k lowest so far, in order
 	if scratch != nil {
-		order = (*scratch)[:0]
+		best = (*scratch)[:0]
+	}
+	// rank orders by loss, NaN last, then by position.
+	less := func(a, b int) bool {
+		x, y := losses[a], losses[b]
+		switch {
+		case x < y:
+			return true
+		case x > y:
+			return false
+		case x == y:
+			return a < b
+		}
+		// At least one NaN.
+		if math.IsNaN(x) != math.IsNaN(y) {
+			return math.IsNaN(y)
+		}
+		return a < b
 	}
 	for i := range n {
-		order = append(order, i)
+		if len(best) == k && !less(i, best[k-1]) {
+			continue
+		}
+		j := sort.Search(len(best), func(j int) bool { return less(i, best[j]) })
+		if len(best) < k {
+			best = append(best, 0)
+		}
+		copy(best[j+1:], best[j:len(best)-1])
+		best[j] = i
 	}
-	less := func(a, b float64) bool { return a < b || (!math.IsNaN(a) && math.IsNaN(b)) }
-	sort.SliceStable(order, func(a, b int) bool { return less(losses[order[a]], losses[order[b]]) })
-	if scratch != nil {
-		*scratch = order
-	}
-	for _, i := range order[:min(NBelow(n, gamma, gammaCap), n)] {
+	for _, i := range best {
 		below[i] = true
+	}
+	if scratch != nil {
+		*scratch = best
 	}
 	return below
 }

@@ -1,0 +1,355 @@
+package tpe_test
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"testing"
+
+	"github.com/hyperopt-go/hyperopt/fmin"
+	"github.com/hyperopt-go/hyperopt/internal/domains"
+	"github.com/hyperopt-go/hyperopt/random"
+	"github.com/hyperopt-go/hyperopt/space"
+	"github.com/hyperopt-go/hyperopt/tpe"
+	"github.com/hyperopt-go/hyperopt/trials"
+)
+
+var _ fmin.Algorithm = tpe.Search{}
+
+var update = flag.Bool("update", false, "rewrite testdata/golden_suggest.json")
+
+// domainRun is one search of a HyperOpt test domain.
+func domainRun(t testing.TB, d domains.Domain, alg fmin.Algorithm, seed uint64, evals int) float64 {
+	s, err := space.New(d.Root())
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj := func(_ context.Context, tr *fmin.Trial) (trials.Result, error) {
+		// The noise of trial id comes from its own stream, apart from the
+		// algorithm's.
+		r := rand.New(rand.NewPCG(seed, uint64(tr.ID())+1<<32))
+		l, v := d.Loss(tr.Config(), r)
+		return trials.Result{Loss: l, Status: trials.StatusOK, LossVariance: v}, nil
+	}
+	res, err := fmin.Minimize(context.Background(), obj, s, &fmin.Options{Algorithm: alg, MaxEvals: evals, Seed: seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Trials.Len() != evals {
+		t.Fatalf("%s: %d trials, want %d", d.Name, res.Trials.Len(), evals)
+	}
+	return res.Best.Result.Loss
+}
+
+func quantile(x []float64, q float64) float64 {
+	s := slices.Sorted(slices.Values(x))
+	pos := q * float64(len(s)-1)
+	i := int(pos)
+	if i+1 >= len(s) {
+		return s[len(s)-1]
+	}
+	return s[i] + (pos-float64(i))*(s[i+1]-s[i])
+}
+
+// TestOpt is HyperOpt's TestOpt (test_tpe.py; reference 7.2 B): on each
+// domain, with its budget, gamma, prior weight and candidate count, the
+// minimum loss must beat the threshold. HyperOpt checks one seed; here 10
+// fixed seeds, of which at least 8 and the median must pass. The same runs
+// check that TPE beats random search: its median minimum loss is below
+// random search's on at least 6 of the 8 domains, and on the others at or
+// below random search's 75th percentile.
+//
+// All of it takes about 5 s, or 25 s under -race on two cores.
+func TestOpt(t *testing.T) {
+	const seeds = 10
+	better := 0
+	type row struct {
+		name           string
+		tpeMed, rndMed float64
+		rnd75          float64
+		pass           int
+	}
+	var rows []row
+	for _, d := range domains.All() {
+		alg := tpe.Search{Gamma: d.TPE.Gamma, PriorWeight: d.TPE.PriorWeight, Candidates: d.TPE.Candidates}
+		var tl, rl []float64
+		pass := 0
+		for seed := uint64(1); seed <= seeds; seed++ {
+			l := domainRun(t, d, alg, seed, d.TPE.Evals)
+			tl = append(tl, l)
+			if l < d.TPE.Threshold {
+				pass++
+			}
+			rl = append(rl, domainRun(t, d, random.Search{}, seed, d.TPE.Evals))
+		}
+		r := row{d.Name, quantile(tl, 0.5), quantile(rl, 0.5), quantile(rl, 0.75), pass}
+		rows = append(rows, r)
+		t.Logf("%-12s %4d evals: TPE passes %d/10 (threshold %g), median %.4g; random median %.4g, 75th %.4g",
+			d.Name, d.TPE.Evals, pass, d.TPE.Threshold, r.tpeMed, r.rndMed, r.rnd75)
+		if pass < 8 || !(r.tpeMed < d.TPE.Threshold) {
+			t.Errorf("%s: TPE passes %d of 10 seeds, median %v; want >= 8 and the median below %v", d.Name, pass, r.tpeMed, d.TPE.Threshold)
+		}
+		if r.tpeMed < r.rndMed {
+			better++
+		}
+	}
+	if better < 6 {
+		t.Errorf("TPE's median beats random search's on %d of %d domains, want >= 6", better, len(rows))
+	}
+	for _, r := range rows {
+		if !(r.tpeMed < r.rndMed) && r.tpeMed > r.rnd75 {
+			t.Errorf("%s: TPE's median %v is above random search's 75th percentile %v", r.name, r.tpeMed, r.rnd75)
+		}
+	}
+}
+
+// HyperOpt's test_fmin quadratic with TPE: 50 evaluations reach within 0.25
+// of the minimum.
+func TestQuadratic(t *testing.T) {
+	t.Parallel()
+	s, _ := space.New(space.Dict{"x": space.Uniform("x", -5, 5)})
+	miss := 0
+	for seed := uint64(1); seed <= 10; seed++ {
+		res, err := fmin.Minimize(context.Background(), fmin.LossFunc(func(_ context.Context, cfg any) (float64, error) {
+			x := cfg.(map[string]any)["x"].(float64)
+			return (x - 3) * (x - 3), nil
+		}), s, &fmin.Options{Algorithm: tpe.Search{}, MaxEvals: 50, Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if x := res.Config.(map[string]any)["x"].(float64); math.Abs(x-3) >= 0.25 {
+			miss++
+		}
+	}
+	if miss > 2 {
+		t.Errorf("%d of 10 seeds end farther than 0.25 from the minimum", miss)
+	}
+}
+
+// HyperOpt's test_pchoice: pchoice([.1, .2, .3, .4]) with the best option
+// the last; TPE with 10 startup trials picks it in more than 60 of 100.
+func TestPChoice(t *testing.T) {
+	t.Parallel()
+	s, _ := space.New(space.Dict{"a": space.PChoice("a",
+		space.Option{P: .1, Value: 0}, space.Option{P: .2, Value: 1}, space.Option{P: .3, Value: 2}, space.Option{P: .4, Value: 3})})
+	obj := fmin.LossFunc(func(_ context.Context, cfg any) (float64, error) {
+		return []float64{1, 1, 1, 0}[cfg.(map[string]any)["a"].(int)], nil
+	})
+	for seed := uint64(1); seed <= 5; seed++ {
+		res, err := fmin.Minimize(context.Background(), obj, s, &fmin.Options{Algorithm: tpe.Search{StartupTrials: 10}, MaxEvals: 100, Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, tr := range res.Trials.All() {
+			if tr.Values[0] == 3 {
+				n++
+			}
+		}
+		if n <= 60 {
+			t.Errorf("seed %d: option 3 chosen %d times of 100, want > 60", seed, n)
+		}
+	}
+}
+
+// HyperOpt's test_randint: over randint(t, low, high) TPE never proposes a
+// value below low (HyperOpt's own TPE does when low is given by keyword),
+// and finds a root of |(t-3)(t-10)(t-50)| within [low, high).
+func TestRandIntRange(t *testing.T) {
+	t.Parallel()
+	obj := fmin.LossFunc(func(_ context.Context, cfg any) (float64, error) {
+		x := float64(cfg.(map[string]any)["t"].(int))
+		return math.Abs((x - 3) * (x - 10) * (x - 50)), nil
+	})
+	for _, b := range [][2]int{{2, 7}, {2, 30}, {2, 100}, {5, 30}, {5, 100}, {20, 100}} {
+		s, _ := space.New(space.Dict{"t": space.RandIntRange("t", b[0], b[1])})
+		res, err := fmin.Minimize(context.Background(), obj, s, &fmin.Options{Algorithm: tpe.Search{StartupTrials: 10}, MaxEvals: 150, Seed: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tr := range res.Trials.All() {
+			if v := tr.Values[0]; v < float64(b[0]) || v >= float64(b[1]) {
+				t.Fatalf("randint(%d, %d): proposed %v", b[0], b[1], v)
+			}
+		}
+		if res.Best.Result.Loss != 0 {
+			t.Errorf("randint(%d, %d): best %v with loss %v, want a root", b[0], b[1], res.Config, res.Best.Result.Loss)
+		}
+	}
+}
+
+// degenerate histories never give NaN or infinite densities or invalid
+// points (HyperOpt's tests run TPE under np.seterr("raise")).
+func TestDegenerate(t *testing.T) {
+	t.Parallel()
+	spaces := map[string]any{
+		"uniform":            space.Dict{"x": space.Uniform("x", -5, 5)},
+		"huge":               space.Dict{"x": space.Uniform("x", -1e300, 1e300), "l": space.LogUniform("l", 1e-300, 1e300)},
+		"tiny":               space.Dict{"x": space.Uniform("x", 1e-300, 2e-300), "n": space.Normal("n", 0, 1e-300)},
+		"q wider than range": space.Dict{"q": space.QUniform("q", 0, 1, 5), "ql": space.QLogUniform("ql", 2, 3, 5), "qn": space.QNormal("qn", 0, 0.1, 10)},
+		"every kind": space.Dict{
+			"u": space.Uniform("u", 0, 1), "qu": space.QUniformInt("qu", -3, 3, 1), "lu": space.LogUniform("lu", 1e-3, 1),
+			"qlu": space.QLogUniform("qlu", 0.01, 1, 0.1), "n": space.Normal("n", 0, 1), "qn": space.QNormal("qn", 0, 1, 0.5),
+			"ln": space.LogNormal("ln", 0, 1), "qln": space.QLogNormalInt("qln", 0, 1, 1), "ri": space.RandIntRange("ri", 3, 5),
+			"c": space.Choice("c", space.Dict{"a": space.Uniform("a", 0, 1)}, space.Dict{"b": space.UniformInt("b", 1, 2)}),
+			"p": space.PChoice("p", space.Option{P: 0, Value: 0}, space.Option{P: 1, Value: 1}),
+		},
+	}
+	losses := map[string]func(i int, r *rand.Rand) trials.Result{
+		"all equal":  func(int, *rand.Rand) trials.Result { return trials.OK(1) },
+		"all failed": func(int, *rand.Rand) trials.Result { return trials.Fail("no") },
+		"one ok": func(i int, _ *rand.Rand) trials.Result {
+			if i == 0 {
+				return trials.OK(0)
+			}
+			return trials.Fail("no")
+		},
+		"random": func(_ int, r *rand.Rand) trials.Result { return trials.OK(r.NormFloat64()) },
+		"huge":   func(_ int, r *rand.Rand) trials.Result { return trials.OK(r.NormFloat64() * 1e300) },
+	}
+	for sname, root := range spaces {
+		s, err := space.New(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for lname, loss := range losses {
+			for _, n := range []int{1, 21, 60} {
+				r := rand.New(rand.NewPCG(uint64(n), 9))
+				h := trials.NewHistory(s.Len())
+				ts := make([]trials.Trial, n)
+				for i := range ts {
+					v := s.Sample(r)
+					if i%7 == 3 {
+						// A point on the bounds, as far as the kinds allow.
+						for p := range v {
+							d := s.Dist(p)
+							if !math.IsNaN(v[p]) && (d.Kind == space.KindUniform || d.Kind == space.KindLogUniform) {
+								v[p] = d.High
+							}
+						}
+					}
+					ts[i] = trials.Trial{ID: trials.ID(i), State: trials.StateDone, Values: v, Result: loss(i, r).Normalize()}
+				}
+				h.Apply(ts, int64(n))
+				ids := []trials.ID{trials.ID(n), trials.ID(n + 1), trials.ID(n + 2)}
+				vs, err := tpe.Search{StartupTrials: 1}.Suggest(context.Background(), s, h, ids, 5)
+				if err != nil || len(vs) != 3 {
+					t.Fatalf("%s/%s/%d: Suggest = %d points, %v", sname, lname, n, len(vs), err)
+				}
+				for _, v := range vs {
+					if err := s.Validate(v); err != nil {
+						t.Errorf("%s/%s/%d: invalid proposal %v: %v", sname, lname, n, v, err)
+					}
+				}
+			}
+		}
+	}
+}
+
+// Proposals depend only on (seed, ID, history): the same call twice is the
+// same; another seed differs; a batch equals proposing one at a time with
+// the earlier ones pending.
+func TestDeterministic(t *testing.T) {
+	t.Parallel()
+	s := benchConditional(t)
+	h, n := history(s, 50, 3)
+	ctx := context.Background()
+	ids := []trials.ID{trials.ID(n), trials.ID(n + 1), trials.ID(n + 2)}
+	a, _ := tpe.Search{}.Suggest(ctx, s, h, ids, 11)
+	b, _ := tpe.Search{}.Suggest(ctx, s, h, ids, 11)
+	c, _ := tpe.Search{}.Suggest(ctx, s, h, ids, 12)
+	if !slices.EqualFunc(a, b, sameValues) {
+		t.Errorf("same call twice: %v and %v", a, b)
+	}
+	if slices.EqualFunc(a, c, sameValues) {
+		t.Error("seeds 11 and 12 propose the same points")
+	}
+	// One at a time, each earlier proposal recorded as running.
+	one, _ := tpe.Search{}.Suggest(ctx, s, h, ids[:1], 11)
+	h.Apply([]trials.Trial{{ID: ids[0], State: trials.StateRunning, Values: one[0]}}, int64(n+1))
+	two, _ := tpe.Search{}.Suggest(ctx, s, h, ids[1:2], 11)
+	if !sameValues(one[0], a[0]) || !sameValues(two[0], a[1]) {
+		t.Errorf("batch %v differs from one at a time %v %v", a[:2], one[0], two[0])
+	}
+}
+
+func sameValues(a, b space.Values) bool {
+	return slices.EqualFunc(a, b, func(x, y float64) bool { return x == y || (math.IsNaN(x) && math.IsNaN(y)) })
+}
+
+// goldenCase is one entry of testdata/golden_suggest.json.
+type goldenCase struct {
+	Space    string     `json:"space"`
+	History  int        `json:"history"`
+	Seed     uint64     `json:"seed"`
+	Proposed [][]string `json:"proposed"` // values as %v strings; "NaN" inactive
+}
+
+func goldenSpaces(t testing.TB) map[string]*space.Space {
+	flat, _ := space.New(space.Dict{"x": space.Uniform("x", -5, 5), "y": space.LogUniform("y", 1e-3, 10), "z": space.Normal("z", 0, 2)})
+	quant, _ := space.New(space.Dict{"a": space.QUniform("a", -4.999, 5, 1), "b": space.QLogUniformInt("b", 1, 100, 2), "c": space.QNormal("c", 0, 3, 0.5), "d": space.QLogNormal("d", 1, 1, 0.25), "e": space.RandIntRange("e", 3, 9)})
+	return map[string]*space.Space{"flat": flat, "quantized": quant, "conditional": benchConditional(t)}
+}
+
+// TestGoldenSuggest pins this port's proposals for fixed seeds and
+// histories on three spaces (flat, quantized, conditional). Go cannot
+// reproduce numpy's random streams, so this file, not HyperOpt's output, is
+// what later changes to tpe must keep reproducing when HyperOpt's behaviour
+// is asked for. Regenerate with go test -run TestGoldenSuggest -update, and
+// only on purpose.
+func TestGoldenSuggest(t *testing.T) {
+	t.Parallel()
+	const path = "testdata/golden_suggest.json"
+	spaces := goldenSpaces(t)
+	var got []goldenCase
+	for _, name := range []string{"flat", "quantized", "conditional"} {
+		s := spaces[name]
+		for _, n := range []int{5, 30, 120} {
+			for _, seed := range []uint64{1, 2} {
+				h, next := history(s, n, seed)
+				ids := []trials.ID{trials.ID(next), trials.ID(next + 1), trials.ID(next + 2)}
+				vs, err := tpe.Search{}.Suggest(context.Background(), s, h, ids, seed)
+				if err != nil {
+					t.Fatal(err)
+				}
+				c := goldenCase{Space: name, History: n, Seed: seed}
+				for _, v := range vs {
+					row := make([]string, len(v))
+					for i, x := range v {
+						row[i] = fmt.Sprint(x)
+					}
+					c.Proposed = append(c.Proposed, row)
+				}
+				got = append(got, c)
+			}
+		}
+	}
+	if *update {
+		b, _ := json.MarshalIndent(got, "", " ")
+		if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []goldenCase
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatal(err)
+	}
+	if len(want) != len(got) {
+		t.Fatalf("%d golden cases, computed %d", len(want), len(got))
+	}
+	for i := range want {
+		if !slices.EqualFunc(want[i].Proposed, got[i].Proposed, slices.Equal[[]string]) {
+			t.Errorf("%s, history %d, seed %d: proposed %v, golden %v", got[i].Space, got[i].History, got[i].Seed, got[i].Proposed, want[i].Proposed)
+		}
+	}
+}
