@@ -1,11 +1,19 @@
 package hyperopt_test
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"testing"
+	"time"
 
+	"github.com/hyperopt-go/hyperopt/fmin"
+	"github.com/hyperopt-go/hyperopt/internal/domains"
+	"github.com/hyperopt-go/hyperopt/random"
 	"github.com/hyperopt-go/hyperopt/space"
+	"github.com/hyperopt-go/hyperopt/tpe"
+	"github.com/hyperopt-go/hyperopt/trials"
 )
 
 // pipeline is the kind of space a user tunes: a text classifier with a
@@ -94,4 +102,47 @@ func BenchmarkNew(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkDomains runs HyperOpt's test domains at their TestOpt budgets
+// with TPE (HyperOpt's settings per domain) and random search, one search
+// per iteration with the iteration's index as the seed, and reports the
+// mean best loss (best-loss) and the mean time per trial of the whole
+// search (ns/trial), so that speed and quality are compared in one run:
+//
+//	go test -run '^$' -bench Domains -benchtime 10x .
+func BenchmarkDomains(b *testing.B) {
+	for _, d := range domains.All() {
+		s, err := space.New(d.Root())
+		if err != nil {
+			b.Fatal(err)
+		}
+		algs := []struct {
+			name string
+			alg  fmin.Algorithm
+		}{
+			{"tpe", tpe.Search{Gamma: d.TPE.Gamma, PriorWeight: d.TPE.PriorWeight, Candidates: d.TPE.Candidates}},
+			{"random", random.Search{}},
+		}
+		for _, a := range algs {
+			b.Run(fmt.Sprintf("domain=%s/algo=%s", d.Name, a.name), func(b *testing.B) {
+				sum, seed := 0.0, uint64(0)
+				start := time.Now()
+				for b.Loop() {
+					seed++
+					obj := func(_ context.Context, t *fmin.Trial) (trials.Result, error) {
+						l, v := d.Loss(t.Config(), rand.New(rand.NewPCG(seed, uint64(t.ID())+1<<32)))
+						return trials.Result{Loss: l, Status: trials.StatusOK, LossVariance: v}, nil
+					}
+					res, err := fmin.Minimize(context.Background(), obj, s, &fmin.Options{Algorithm: a.alg, MaxEvals: d.TPE.Evals, Seed: seed})
+					if err != nil {
+						b.Fatal(err)
+					}
+					sum += res.Best.Result.Loss
+				}
+				b.ReportMetric(sum/float64(seed), "best-loss")
+				b.ReportMetric(float64(time.Since(start).Nanoseconds())/float64(seed)/float64(d.TPE.Evals), "ns/trial")
+			})
+		}
+	}
 }

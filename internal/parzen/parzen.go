@@ -22,6 +22,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+
+	"gonum.org/v1/gonum/mathext"
 )
 
 // EPS is HyperOpt's floor for sigmas and lognormal CDF arguments.
@@ -243,7 +245,14 @@ func Accept(m *Mixture, low, high float64) float64 {
 	}
 	p := 0.0
 	for k, w := range m.Weights {
-		p += w * normMass(low, high, m.Mus[k], m.Sigmas[k])
+		mu, s := m.Mus[k], m.Sigmas[k]
+		// A component 6√2 σ inside both bounds has mass 1 exactly (as
+		// normMass computes it): skip its two divisions.
+		if r := 6 * math.Sqrt2 * s; s >= EPS && mu-r >= low && mu+r <= high {
+			p += w
+			continue
+		}
+		p += w * normMass(low, high, mu, s)
 	}
 	return p
 }
@@ -366,8 +375,13 @@ func (l *logSumExp) prepare(m *Mixture) {
 		} else {
 			l.inv[k] = 1 / s
 		}
-		// w / sqrt(2π σ²), HyperOpt's coef.
-		l.c[k] = m.Weights[k] / math.Sqrt(2*math.Pi*s*s)
+		// w / sqrt(2π σ²), HyperOpt's coef; through logarithms where σ²
+		// would leave float64's range.
+		if s > 1e-150 && s < 1e150 {
+			l.c[k] = m.Weights[k] / math.Sqrt(2*math.Pi*s*s)
+		} else {
+			l.c[k] = math.Exp(math.Log(m.Weights[k]) - math.Log(s) - l.logSqrt2Pi)
+		}
 		if s < l.minSig {
 			l.minSig = s
 		}
@@ -375,7 +389,9 @@ func (l *logSumExp) prepare(m *Mixture) {
 			l.wide = k
 		}
 	}
-	l.sortedMus = n > 16 && l.minSig > 0 && slices.IsSorted(m.Mus)
+	// The pruning bound assumes exp(-d²/(2σ²)), so it is used only where
+	// no width was floored at EPS.
+	l.sortedMus = n > 16 && l.minSig >= EPS && slices.IsSorted(m.Mus)
 	if !l.sortedMus {
 		return
 	}
@@ -435,10 +451,10 @@ func (l *logSumExp) at(y, shift float64) float64 {
 		z := (y - mus[l.wide]) * inv[l.wide]
 		s = c[l.wide] * math.Exp(-0.5*z*z)
 		pos, _ := slices.BinarySearch(mus, y)
-		// The scans check the bound on what lies beyond every 16
+		// The scans check the bound on what lies beyond every 32
 		// components: a check costs a logarithm and an exponential.
 		for k := pos; k < n; k++ {
-			if k&15 == 0 && l.bound(mus[k]-y, l.sufSig[k], l.sufW[k]) < s*l.pruneMargin {
+			if k&31 == 0 && l.bound(mus[k]-y, l.sufSig[k], l.sufW[k]) < s*l.pruneMargin {
 				break
 			}
 			if k != l.wide {
@@ -447,7 +463,7 @@ func (l *logSumExp) at(y, shift float64) float64 {
 			}
 		}
 		for k := pos - 1; k >= 0; k-- {
-			if (k+1)&15 == 0 && l.bound(y-mus[k], l.preSig[k], l.preW[k]) < s*l.pruneMargin {
+			if (k+1)&31 == 0 && l.bound(y-mus[k], l.preSig[k], l.preW[k]) < s*l.pruneMargin {
 				break
 			}
 			if k != l.wide {
@@ -470,20 +486,21 @@ func (l *logSumExp) at(y, shift float64) float64 {
 // atLog is at in log space, over every component: for points so far out
 // that the linear terms underflow.
 func (l *logSumExp) atLog(y, shift float64) float64 {
+	logc := func(k int) float64 { return math.Log(l.w[k]) - math.Log(l.sig[k]) - l.logSqrt2Pi }
 	mx := math.Inf(-1)
 	for k := range l.mus {
 		z := (y - l.mus[k]) * l.inv[k]
-		if v := math.Log(l.c[k]) - 0.5*z*z; v > mx {
+		if v := logc(k) - 0.5*z*z; v > mx {
 			mx = v
 		}
 	}
-	if math.IsInf(mx, -1) {
+	if math.IsInf(mx, -1) || math.IsNaN(mx) {
 		return mx
 	}
 	s := 0.0
 	for k := range l.mus {
 		z := (y - l.mus[k]) * l.inv[k]
-		s += math.Exp(math.Log(l.c[k]) - 0.5*z*z - mx)
+		s += math.Exp(logc(k) - 0.5*z*z - mx)
 	}
 	return math.Log(s) + mx - shift
 }
@@ -528,20 +545,38 @@ func Sample(dst []float64, r *rand.Rand, m *Mixture, low, high, q float64, log b
 	return dst
 }
 
-// truncNormal draws from N(mu, sigma) truncated to [low, high] by inverting
-// the CDF in whichever tail keeps precision.
+// truncNormal draws from N(mu, sigma) truncated to [low, high].
 func truncNormal(r *rand.Rand, mu, sigma, low, high float64) float64 {
 	if math.IsInf(low, -1) && math.IsInf(high, 1) {
 		return mu + sigma*r.NormFloat64()
 	}
 	za, zb := (low-mu)/sigma, (high-mu)/sigma
-	flip := za > 0 // work in the lower tail
+	flip := za > 0 // work in the lower tail, where the CDF keeps precision
 	if flip {
 		za, zb = -zb, -za
 	}
-	pa, pb := stdCDF(za), stdCDF(zb)
-	u := pa + r.Float64()*(pb-pa)
-	z := stdQuantile(u)
+	var z float64
+	switch {
+	case zb-za < 1e-8:
+		// An interval this narrow next to σ: the density is flat on it.
+		z = za + r.Float64()*(zb-za)
+	case zb < -5:
+		// Far in the tail, where Φ loses the interval: exp(-z²/2) on
+		// [za, zb] is exp(-λt)·exp(-t²/2) up to a constant, with
+		// t = zb - z and λ = -zb. Draw t from the truncated exponential
+		// and accept with exp(-t²/2), which is near 1 this far out.
+		lam, width := -zb, zb-za
+		for {
+			t := -math.Log1p(r.Float64()*math.Expm1(-lam*width)) / lam
+			if r.Float64() <= math.Exp(-0.5*t*t) {
+				z = zb - t
+				break
+			}
+		}
+	default:
+		pa, pb := stdCDF(za), stdCDF(zb)
+		z = mathext.NormalQuantile(pa + r.Float64()*(pb-pa))
+	}
 	z = math.Min(math.Max(z, za), zb)
 	if flip {
 		z = -z
@@ -552,17 +587,6 @@ func truncNormal(r *rand.Rand, mu, sigma, low, high float64) float64 {
 }
 
 func stdCDF(z float64) float64 { return 0.5 * math.Erfc(-z/math.Sqrt2) }
-
-// stdQuantile is the standard normal quantile, Φ⁻¹(p), for p in [0, 1].
-func stdQuantile(p float64) float64 {
-	switch {
-	case p <= 0:
-		return math.Inf(-1)
-	case p >= 1:
-		return math.Inf(1)
-	}
-	return -math.Sqrt2 * math.Erfcinv(2*p)
-}
 
 // Categorical writes to dst the posterior probabilities of a categorical
 // hyperparameter with k options: HyperOpt's ap_categorical_sampler (and,
