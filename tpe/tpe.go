@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"sync"
 
 	"github.com/hyperopt-go/hyperopt/internal/parzen"
 	"github.com/hyperopt-go/hyperopt/space"
@@ -77,11 +78,12 @@ func (t Search) withDefaults() Search {
 // its queued trials.
 func (t Search) Suggest(ctx context.Context, s *space.Space, h *trials.History, ids []trials.ID, seed uint64) ([]space.Values, error) {
 	c := t.withDefaults()
-	obs := observations(h)
+	w := workspaces.Get().(*workspace)
+	defer workspaces.Put(w)
+	obs := w.observations(h)
 	out := make([]space.Values, len(ids))
 	var pcg rand.PCG
 	r := rand.New(&pcg)
-	w := newWorkspace(s.Len())
 	for j, id := range ids {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -105,9 +107,9 @@ type obsSet struct {
 	index  []int32   // by history row: the observation's index in rows, -1 if none
 }
 
-func observations(h *trials.History) obsSet {
-	var o obsSet
-	o.index = make([]int32, h.Len())
+// observations lists the history's observations, in buffers of w.
+func (w *workspace) observations(h *trials.History) obsSet {
+	o := obsSet{rows: w.obsRows[:0], index: growInt32(w.obsIndex, h.Len())}
 	for i := range h.Len() {
 		o.index[i] = -1
 		switch h.State(i) {
@@ -119,7 +121,7 @@ func observations(h *trials.History) obsSet {
 	if !sort.SliceIsSorted(o.rows, func(a, b int) bool { return h.ID(o.rows[a]) < h.ID(o.rows[b]) }) {
 		sort.Slice(o.rows, func(a, b int) bool { return h.ID(o.rows[a]) < h.ID(o.rows[b]) })
 	}
-	o.losses = make([]float64, len(o.rows))
+	o.losses = slices.Grow(w.obsLosses[:0], len(o.rows))[:len(o.rows)]
 	for i, r := range o.rows {
 		o.index[r] = int32(i)
 		l := h.Loss(r)
@@ -128,11 +130,27 @@ func observations(h *trials.History) obsSet {
 		}
 		o.losses[i] = l
 	}
+	w.obsRows, w.obsIndex, w.obsLosses = o.rows, o.index, o.losses
 	return o
 }
 
-// workspace holds buffers reused across hyperparameters.
+func growInt32(s []int32, n int) []int32 {
+	if cap(s) < n {
+		return make([]int32, n)
+	}
+	return s[:n]
+}
+
+// workspaces recycles the buffers of Suggest between calls: a suggestion
+// over a long history would otherwise allocate (and clear) hundreds of
+// kilobytes. It holds no state that affects results.
+var workspaces = sync.Pool{New: func() any { return new(workspace) }}
+
+// workspace holds buffers reused across hyperparameters and calls.
 type workspace struct {
+	obsRows      []int
+	obsIndex     []int32
+	obsLosses    []float64
 	below        []bool
 	losses       []float64
 	order        []int
@@ -145,8 +163,6 @@ type workspace struct {
 	cand, ll, lg []float64
 	pl, pg       []float64
 }
-
-func newWorkspace(int) *workspace { return &workspace{} }
 
 // propose builds one point given the observations and the points already
 // proposed in this call (pending).
@@ -265,12 +281,10 @@ func (c Search) draw(d space.Dist, w *workspace, r *rand.Rand, sortedA bool) flo
 	w.cand = parzen.Sample(w.cand, r, &w.l, low, high, q, logKind, c.Candidates)
 	if logKind {
 		w.ll = w.scratch.LGMMLogPDF(w.ll, w.cand, &w.l, low, high, q)
-		w.lg = w.scratch.LGMMLogPDF(w.lg, w.cand, &w.g, low, high, q)
 	} else {
 		w.ll = w.scratch.GMMLogPDF(w.ll, w.cand, &w.l, low, high, q)
-		w.lg = w.scratch.GMMLogPDF(w.lg, w.cand, &w.g, low, high, q)
 	}
-	x := w.cand[argmax(w.ll, w.lg)]
+	x := w.cand[w.scratch.ArgmaxRatio(w.cand, w.ll, &w.g, low, high, q, logKind)]
 	// Keep the value in the prior's support against rounding of exp(log x).
 	switch d.Kind {
 	case space.KindLogUniform:
@@ -279,22 +293,6 @@ func (c Search) draw(d space.Dist, w *workspace, r *rand.Rand, sortedA bool) flo
 		x = math.Max(x, math.SmallestNonzeroFloat64)
 	}
 	return x
-}
-
-// argmax returns the first index of the largest ll[i] - lg[i], NaN scores
-// (a candidate both models give no mass) counting as -Inf.
-func argmax(ll, lg []float64) int {
-	best, bestScore := 0, math.Inf(-1)
-	for i := range ll {
-		sc := ll[i] - lg[i]
-		if math.IsNaN(sc) {
-			continue
-		}
-		if sc > bestScore {
-			best, bestScore = i, sc
-		}
-	}
-	return best
 }
 
 func (c Search) drawCategorical(d space.Dist, w *workspace, r *rand.Rand) float64 {

@@ -129,6 +129,8 @@ type Scratch struct {
 	age    []int32
 	lfw    []float64
 	lse    logSumExp
+	lg     []float64
+	order  []int32
 }
 
 // FitSorted is Fit for observations already sorted: sorted holds their
@@ -444,43 +446,147 @@ func (l *logSumExp) bound(d, sigHi, wHi float64) float64 {
 
 // at returns log Σ_k c_k exp(-½((y-μ_k)/σ_k)²) - shift.
 func (l *logSumExp) at(y, shift float64) float64 {
-	n := len(l.mus)
-	mus, inv, c := l.mus, l.inv, l.c
-	s := 0.0
-	if l.sortedMus {
-		z := (y - mus[l.wide]) * inv[l.wide]
-		s = c[l.wide] * math.Exp(-0.5*z*z)
-		pos, _ := slices.BinarySearch(mus, y)
-		// The scans check the bound on what lies beyond every 32
-		// components: a check costs a logarithm and an exponential.
-		for k := pos; k < n; k++ {
-			if k&31 == 0 && l.bound(mus[k]-y, l.sufSig[k], l.sufW[k]) < s*l.pruneMargin {
-				break
-			}
-			if k != l.wide {
-				z := (y - mus[k]) * inv[k]
-				s += c[k] * math.Exp(-0.5*z*z)
-			}
-		}
-		for k := pos - 1; k >= 0; k-- {
-			if (k+1)&31 == 0 && l.bound(y-mus[k], l.preSig[k], l.preW[k]) < s*l.pruneMargin {
-				break
-			}
-			if k != l.wide {
-				z := (y - mus[k]) * inv[k]
-				s += c[k] * math.Exp(-0.5*z*z)
-			}
-		}
-	} else {
-		for k := range n {
-			z := (y - mus[k]) * inv[k]
-			s += c[k] * math.Exp(-0.5*z*z)
-		}
-	}
+	s, _ := l.sum(y, math.Inf(1))
 	if s > 1e-280 && !math.IsInf(s, 1) {
 		return math.Log(s) - shift
 	}
 	return l.atLog(y, shift)
+}
+
+// sum returns Σ_k c_k exp(-½((y-μ_k)/σ_k)²), visiting the components
+// nearest y first. If a partial sum exceeds stop it returns it at once with
+// complete false: the caller only needed to know that the sum is above stop.
+func (l *logSumExp) sum(y, stop float64) (s float64, complete bool) {
+	n := len(l.mus)
+	mus, inv, c := l.mus, l.inv, l.c
+	if !l.sortedMus {
+		for k := range n {
+			z := (y - mus[k]) * inv[k]
+			s += c[k] * math.Exp(-0.5*z*z)
+		}
+		return s, true
+	}
+	z := (y - mus[l.wide]) * inv[l.wide]
+	s = c[l.wide] * math.Exp(-0.5*z*z)
+	if s > stop {
+		return s, false
+	}
+	pos, _ := slices.BinarySearch(mus, y)
+	r, lf := pos, pos-1
+	var stepsR, stepsL int
+	// Each scan checks the bound on what lies beyond it every 32
+	// components: a check costs a logarithm and an exponential.
+	for r < n || lf >= 0 {
+		if r < n && (lf < 0 || mus[r]-y <= y-mus[lf]) {
+			if stepsR&31 == 0 && l.bound(mus[r]-y, l.sufSig[r], l.sufW[r]) < s*l.pruneMargin {
+				r = n
+				continue
+			}
+			stepsR++
+			if r != l.wide {
+				z := (y - mus[r]) * inv[r]
+				s += c[r] * math.Exp(-0.5*z*z)
+			}
+			r++
+		} else {
+			if stepsL&31 == 0 && l.bound(y-mus[lf], l.preSig[lf], l.preW[lf]) < s*l.pruneMargin {
+				lf = -1
+				continue
+			}
+			stepsL++
+			if lf != l.wide {
+				z := (y - mus[lf]) * inv[lf]
+				s += c[lf] * math.Exp(-0.5*z*z)
+			}
+			lf--
+		}
+		if s > stop {
+			return s, false
+		}
+	}
+	return s, true
+}
+
+// ArgmaxRatio returns the index of the first of the points x with the
+// largest ll[i] - log g(x[i]), where g is the mixture's density truncated
+// to [low, high] (log-Gaussian if log is true, low and high then bounds of
+// the logarithm) and rounded to multiples of q if q > 0, as GMMLogPDF and
+// LGMMLogPDF compute it; NaN differences count as -Inf. It is TPE's choice
+// among its candidates. For q == 0 it stops summing g at a point as soon as
+// the partial sum shows that the point cannot beat the best so far, trying
+// the points in decreasing order of ll so that a good one is found early;
+// the result is the one a full evaluation gives.
+func (s *Scratch) ArgmaxRatio(x, ll []float64, g *Mixture, low, high, q float64, log bool) int {
+	if q > 0 || len(x) == 0 {
+		var lg []float64
+		if log {
+			lg = s.LGMMLogPDF(s.lg, x, g, low, high, q)
+		} else {
+			lg = s.GMMLogPDF(s.lg, x, g, low, high, q)
+		}
+		s.lg = lg
+		return argmaxDiff(ll, lg)
+	}
+	logAccept := math.Log(Accept(g, low, high))
+	lse := &s.lse
+	lse.prepare(g)
+	s.order = growInt(s.order, len(x))
+	for i := range s.order {
+		s.order[i] = int32(i)
+	}
+	slices.SortStableFunc(s.order, func(a, b int32) int { return cmpFloat(ll[b], ll[a]) })
+	best, bestScore := -1, math.Inf(-1)
+	for _, i32 := range s.order {
+		i := int(i32)
+		if math.IsNaN(ll[i]) || math.IsInf(ll[i], -1) {
+			continue
+		}
+		y, shift := x[i], 0.0
+		if log {
+			y = math.Log(x[i])
+			shift = y
+		}
+		// The point loses if log g > ll - bestScore, that is if the sum
+		// exceeds exp(ll - bestScore + shift + logAccept).
+		stop := math.Inf(1)
+		if best >= 0 {
+			stop = math.Exp(ll[i] - bestScore + shift + logAccept)
+		}
+		sum, complete := lse.sum(y, stop)
+		if !complete {
+			continue
+		}
+		var lg float64
+		if sum > 1e-280 && !math.IsInf(sum, 1) {
+			lg = math.Log(sum) - shift - logAccept
+		} else {
+			lg = lse.atLog(y, shift) - logAccept
+		}
+		sc := ll[i] - lg
+		if math.IsNaN(sc) {
+			continue
+		}
+		if best < 0 || sc > bestScore || (sc == bestScore && i < best) {
+			best, bestScore = i, sc
+		}
+	}
+	if best < 0 {
+		return 0
+	}
+	return best
+}
+
+// argmaxDiff returns the first index of the largest ll[i] - lg[i], NaN
+// differences counting as -Inf.
+func argmaxDiff(ll, lg []float64) int {
+	best, bestScore := 0, math.Inf(-1)
+	for i := range ll {
+		sc := ll[i] - lg[i]
+		if sc > bestScore {
+			best, bestScore = i, sc
+		}
+	}
+	return best
 }
 
 // atLog is at in log space, over every component: for points so far out
