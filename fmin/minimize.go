@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"math"
 	"runtime/debug"
 	"time"
@@ -253,7 +252,7 @@ func (m *minimizer) evaluate(searchCtx, bg context.Context, t trials.Trial) {
 		attempt: t.Attempt,
 		values:  t.Values,
 		config:  cfg,
-		logger:  o.log.With(slog.Int64("trial", int64(t.ID))),
+		base:    o.log,
 		report: func(rctx context.Context, r trials.Report) error {
 			return o.store.Report(rctx, o.exp.Key, lease, r)
 		},

@@ -55,11 +55,12 @@ type Trial struct {
 	attempt int
 	values  space.Values
 	config  any
-	logger  *slog.Logger
+	base    *slog.Logger // the driver's logger; Logger adds the trial's ID
 	report  func(context.Context, trials.Report) error
 
 	mu     sync.Mutex
 	attach map[string][]byte
+	logger *slog.Logger
 }
 
 // ID returns the trial's ID.
@@ -81,7 +82,14 @@ func (t *Trial) Config() any { return t.config }
 func (t *Trial) Decode(dst any) error { return space.DecodeConfig(t.config, dst) }
 
 // Logger returns a logger whose records carry the trial's ID.
-func (t *Trial) Logger() *slog.Logger { return t.logger }
+func (t *Trial) Logger() *slog.Logger {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.logger == nil {
+		t.logger = t.base.With(slog.Int64("trial", int64(t.id)))
+	}
+	return t.logger
+}
 
 // Attach stores a named blob with the trial's result (a model, a plot, a
 // log). A second Attach of a name replaces the first.

@@ -354,7 +354,7 @@ func (m *Memory) Reserve(ctx context.Context, exp, owner string, ttl time.Durati
 		}
 	}
 	if t == nil {
-		return Trial{}, fmt.Errorf("experiment %q: %w", exp, ErrNoQueued)
+		return Trial{}, ErrNoQueued // the common case of a driver's loop: no formatting
 	}
 	t.State, t.Owner, t.Started, t.LeaseUntil = StateRunning, owner, now, now.Add(ttl)
 	t.Attempt++
