@@ -232,3 +232,33 @@ func TestResumeMatchesOneRun(t *testing.T) {
 		})
 	}
 }
+
+// With Deterministic, a parallel TPE search gives the same trials whatever
+// the order in which its objectives finish.
+func TestDeterministicParallelTPE(t *testing.T) {
+	t.Parallel()
+	s, err := space.New(space.Dict{"x": space.Uniform("x", -5, 5), "y": space.LogUniform("y", 1e-3, 10), "c": space.Choice("c", "a", "b", "c")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(jitter uint64) []trials.Trial {
+		f := func(_ context.Context, tr *fmin.Trial) (trials.Result, error) {
+			// A different completion order on each run.
+			time.Sleep(time.Duration((uint64(tr.ID())*jitter)%7) * 200 * time.Microsecond)
+			c := tr.Config().(map[string]any)
+			x, y := c["x"].(float64), c["y"].(float64)
+			return trials.OK((x-1)*(x-1) + math.Abs(math.Log10(y))), nil
+		}
+		res, err := fmin.Minimize(context.Background(), f, s, &fmin.Options{MaxEvals: 60, Parallelism: 4, Deterministic: true, Seed: 21})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Trials.All()
+	}
+	a, b := run(3), run(5)
+	for i := range a {
+		if a[i].ID != b[i].ID || !detSameValues(a[i].Values, b[i].Values) {
+			t.Fatalf("trial %d differs between runs: %v and %v", a[i].ID, a[i].Values, b[i].Values)
+		}
+	}
+}

@@ -1,11 +1,13 @@
 package fmin
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math"
 	"runtime/debug"
+	"slices"
 	"time"
 
 	"github.com/hyperopt-go/hyperopt/space"
@@ -122,8 +124,33 @@ func (m *minimizer) run(ctx context.Context) (*Result, error) {
 	noMore := false
 	done := searchCtx.Done()
 	var fatal error
+	// handle records one outcome and applies the stop rules to it.
+	handle := func(out outcome) {
+		t, ok := m.record(bg, out)
+		if !ok || out.kind == outCanceled {
+			return
+		}
+		if t.State == trials.StateDone {
+			best = math.Min(best, t.Result.Objective())
+		}
+		prog.update(best)
+		if m.opts.OnTrial != nil {
+			m.opts.OnTrial(t)
+		}
+		if th := m.opts.LossThreshold; th != nil && t.State == trials.StateDone && t.Result.Objective() < *th && res.Stop == 0 {
+			res.Stop = StopLossThreshold
+		}
+		if m.opts.EarlyStop != nil && res.Stop == 0 && m.opts.EarlyStop(o.t, t) {
+			res.Stop = StopEarly
+		}
+	}
+	det := m.opts.Deterministic
+	var batch []outcome
 	for {
-		for res.Stop == 0 && !noMore && running < m.par && searchCtx.Err() == nil {
+		// Deterministic mode starts a batch only when the last one is
+		// recorded, and fills it at once.
+		fill := !det || running == 0
+		for fill && res.Stop == 0 && !noMore && running < m.par && searchCtx.Err() == nil {
 			t, err := o.next(searchCtx)
 			switch {
 			case errors.Is(err, trials.ErrBudget):
@@ -151,22 +178,19 @@ func (m *minimizer) run(ctx context.Context) (*Result, error) {
 		select {
 		case out := <-m.results:
 			running--
-			t, ok := m.record(bg, out)
-			if !ok || out.kind == outCanceled {
+			if !det {
+				handle(out)
 				continue
 			}
-			if t.State == trials.StateDone {
-				best = math.Min(best, t.Result.Objective())
-			}
-			prog.update(best)
-			if m.opts.OnTrial != nil {
-				m.opts.OnTrial(t)
-			}
-			if th := m.opts.LossThreshold; th != nil && t.State == trials.StateDone && t.Result.Objective() < *th && res.Stop == 0 {
-				res.Stop = StopLossThreshold
-			}
-			if m.opts.EarlyStop != nil && res.Stop == 0 && m.opts.EarlyStop(o.t, t) {
-				res.Stop = StopEarly
+			// Results are recorded in ID order once the whole batch is
+			// in, so the history does not depend on completion order.
+			batch = append(batch, out)
+			if running == 0 {
+				slices.SortFunc(batch, func(a, b outcome) int { return cmp.Compare(a.trial.ID, b.trial.ID) })
+				for _, b := range batch {
+					handle(b)
+				}
+				batch = batch[:0]
 			}
 		case <-done:
 			done = nil // running evaluations see the cancellation and report back

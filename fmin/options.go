@@ -58,6 +58,13 @@ type Options struct {
 	// Parallelism is how many objectives run at once, each in its own
 	// goroutine. If 0, 1.
 	Parallelism int
+	// Deterministic makes a parallel search repeatable with any algorithm:
+	// trials are proposed in batches of Parallelism, and a batch's results
+	// are recorded in ID order once all of them are in, so what the
+	// algorithm sees never depends on which objective finished first. The
+	// price is idle goroutines while a batch's slowest trial runs. (Random
+	// search, and any search with Parallelism 1, is repeatable without it.)
+	Deterministic bool
 
 	// Store keeps the trials. If nil, a new in-memory store is used.
 	Store trials.Store
