@@ -2,6 +2,7 @@ package tpe
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -36,6 +37,91 @@ type Search struct {
 	// LinearForgetting is how many of the most recent observations keep
 	// full weight; older ones are down-weighted linearly. If 0, 25.
 	LinearForgetting int `json:"linear_forgetting,omitempty"`
+	// Liar is the loss assumed for trials that have no result yet (queued,
+	// running, and the earlier proposals of the same call): a constant
+	// liar, so that several proposals in flight do not crowd one region.
+	// The zero value, LieInf, is HyperOpt's behaviour.
+	Liar Lie `json:"liar,omitempty"`
+}
+
+// HyperoptCompat returns TPE exactly as HyperOpt 0.2.7's tpe.suggest
+// computes it, with its defaults: the settings that
+// testdata/golden_suggest.json pins. (Today the zero Search is the same.)
+func HyperoptCompat() Search {
+	return Search{Gamma: 0.25, PriorWeight: 1, StartupTrials: 20, Candidates: 24, LinearForgetting: 25, Liar: LieInf}
+}
+
+// Lie says which loss TPE assumes for a trial without a result.
+type Lie uint8
+
+// The lies.
+const (
+	// LieInf: +Inf, so pending trials rank last and fall in the bad
+	// group, as in HyperOpt; the next proposals are pushed away from them.
+	LieInf Lie = iota
+	// LieWorst: the worst ok loss so far.
+	LieWorst
+	// LieMean: the mean of the ok losses so far.
+	LieMean
+	// LieBest: the best ok loss so far; pending trials count as good ones.
+	LieBest
+)
+
+var lieNames = [...]string{LieInf: "inf", LieWorst: "worst", LieMean: "mean", LieBest: "best"}
+
+func (l Lie) String() string {
+	if int(l) < len(lieNames) {
+		return lieNames[l]
+	}
+	return fmt.Sprintf("Lie(%d)", int(l))
+}
+
+// MarshalText returns the lie's name.
+func (l Lie) MarshalText() ([]byte, error) {
+	if int(l) >= len(lieNames) {
+		return nil, fmt.Errorf("tpe: unknown lie %d", int(l))
+	}
+	return []byte(l.String()), nil
+}
+
+// UnmarshalText reads a lie's name.
+func (l *Lie) UnmarshalText(b []byte) error {
+	for i, n := range lieNames {
+		if n == string(b) {
+			*l = Lie(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("tpe: unknown lie %q (want inf, worst, mean or best)", b)
+}
+
+// value returns the loss to assume for pending trials, given the losses of
+// the observations (+Inf for those without an ok result).
+func (l Lie) value(losses []float64, pending []bool) float64 {
+	if l == LieInf {
+		return math.Inf(1)
+	}
+	n, sum := 0, 0.0
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for i, x := range losses {
+		if pending[i] || math.IsInf(x, 0) || math.IsNaN(x) {
+			continue
+		}
+		n++
+		sum += x
+		lo, hi = math.Min(lo, x), math.Max(hi, x)
+	}
+	if n == 0 {
+		return math.Inf(1)
+	}
+	switch l {
+	case LieWorst:
+		return hi
+	case LieMean:
+		return sum / float64(n)
+	default:
+		return lo
+	}
 }
 
 // Name returns the name TPE is registered under, "tpe".
@@ -102,9 +188,10 @@ func (t Search) Suggest(ctx context.Context, s *space.Space, h *trials.History, 
 
 // obsSet is the history's observations in ID order.
 type obsSet struct {
-	rows   []int     // history rows
-	losses []float64 // their losses (+Inf without an ok result)
-	index  []int32   // by history row: the observation's index in rows, -1 if none
+	rows    []int     // history rows
+	losses  []float64 // their losses (+Inf without an ok result)
+	pending []bool    // whether each has no result yet (queued or running)
+	index   []int32   // by history row: the observation's index in rows, -1 if none
 }
 
 // observations lists the history's observations, in buffers of w.
@@ -122,15 +209,17 @@ func (w *workspace) observations(h *trials.History) obsSet {
 		sort.Slice(o.rows, func(a, b int) bool { return h.ID(o.rows[a]) < h.ID(o.rows[b]) })
 	}
 	o.losses = slices.Grow(w.obsLosses[:0], len(o.rows))[:len(o.rows)]
+	o.pending = slices.Grow(w.obsPending[:0], len(o.rows))[:len(o.rows)]
 	for i, r := range o.rows {
 		o.index[r] = int32(i)
 		l := h.Loss(r)
+		o.pending[i] = h.State(r) != trials.StateDone
 		if math.IsNaN(l) {
 			l = math.Inf(1)
 		}
 		o.losses[i] = l
 	}
-	w.obsRows, w.obsIndex, w.obsLosses = o.rows, o.index, o.losses
+	w.obsRows, w.obsIndex, w.obsLosses, w.obsPending = o.rows, o.index, o.losses, o.pending
 	return o
 }
 
@@ -151,6 +240,7 @@ type workspace struct {
 	obsRows      []int
 	obsIndex     []int32
 	obsLosses    []float64
+	obsPending   []bool
 	below        []bool
 	losses       []float64
 	order        []int
@@ -168,8 +258,16 @@ type workspace struct {
 // proposed in this call (pending).
 func (c Search) propose(s *space.Space, h *trials.History, o *obsSet, pending []space.Values, r *rand.Rand, w *workspace) space.Values {
 	w.losses = append(w.losses[:0], o.losses...)
+	lie := c.Liar.value(o.losses, o.pending)
+	if c.Liar != LieInf {
+		for i, p := range o.pending {
+			if p {
+				w.losses[i] = lie
+			}
+		}
+	}
 	for range pending {
-		w.losses = append(w.losses, math.Inf(1))
+		w.losses = append(w.losses, lie)
 	}
 	w.below = parzen.Split(w.below, w.losses, c.Gamma, gammaCap, &w.order)
 	return s.SampleWith(func(p int, _ space.Values) float64 {

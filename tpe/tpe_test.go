@@ -313,7 +313,7 @@ func TestGoldenSuggest(t *testing.T) {
 			for _, seed := range []uint64{1, 2} {
 				h, next := history(s, n, seed)
 				ids := []trials.ID{trials.ID(next), trials.ID(next + 1), trials.ID(next + 2)}
-				vs, err := tpe.Search{}.Suggest(context.Background(), s, h, ids, seed)
+				vs, err := tpe.HyperoptCompat().Suggest(context.Background(), s, h, ids, seed)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -351,5 +351,69 @@ func TestGoldenSuggest(t *testing.T) {
 		if !slices.EqualFunc(want[i].Proposed, got[i].Proposed, slices.Equal[[]string]) {
 			t.Errorf("%s, history %d, seed %d: proposed %v, golden %v", got[i].Space, got[i].History, got[i].Seed, got[i].Proposed, want[i].Proposed)
 		}
+	}
+}
+
+// A constant liar: with a lie, a batch is what proposing one at a time
+// gives when each earlier proposal is recorded as finished with the lie's
+// loss (best, mean or worst of the ok losses, which that record leaves
+// unchanged). Under LieInf the earlier proposals count as +Inf.
+func TestLiar(t *testing.T) {
+	t.Parallel()
+	s, _ := space.New(space.Dict{"x": space.Uniform("x", -5, 5), "c": space.Choice("c", 1, 2, 3)})
+	ctx := context.Background()
+	for _, lie := range []tpe.Lie{tpe.LieBest, tpe.LieMean, tpe.LieWorst} {
+		h, n := history(s, 40, 3)
+		var oks []float64
+		for i := range h.Len() {
+			oks = append(oks, h.Loss(i))
+		}
+		var lv float64
+		switch lie {
+		case tpe.LieBest:
+			lv = slices.Min(oks)
+		case tpe.LieWorst:
+			lv = slices.Max(oks)
+		default:
+			for _, x := range oks {
+				lv += x / float64(len(oks))
+			}
+		}
+		alg := tpe.Search{Liar: lie}
+		ids := []trials.ID{trials.ID(n), trials.ID(n + 1), trials.ID(n + 2)}
+		batch, err := alg.Suggest(ctx, s, h, ids, 8)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j, id := range ids {
+			one, _ := alg.Suggest(ctx, s, h, []trials.ID{id}, 8)
+			if !sameValues(one[0], batch[j]) {
+				t.Errorf("%v: proposal %d of the batch %v, one at a time %v", lie, j, batch[j], one[0])
+			}
+			h.Apply([]trials.Trial{{ID: id, State: trials.StateDone, Values: one[0], Result: trials.OK(lv)}}, int64(n+j+1))
+		}
+	}
+	// The lie changes what a batch proposes.
+	h, n := history(s, 40, 3)
+	ids := []trials.ID{trials.ID(n), trials.ID(n + 1), trials.ID(n + 2), trials.ID(n + 3)}
+	a, _ := tpe.Search{Liar: tpe.LieInf}.Suggest(ctx, s, h, ids, 8)
+	b, _ := tpe.Search{Liar: tpe.LieBest}.Suggest(ctx, s, h, ids, 8)
+	if slices.EqualFunc(a, b, sameValues) {
+		t.Error("LieInf and LieBest propose the same batch")
+	}
+	// Options survive JSON, as the experiment row stores them.
+	doc, err := json.Marshal(tpe.Search{Liar: tpe.LieMean, Candidates: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back tpe.Search
+	if err := json.Unmarshal(doc, &back); err != nil || back.Liar != tpe.LieMean || back.Candidates != 64 {
+		t.Errorf("JSON %s read back as %+v, %v", doc, back, err)
+	}
+	if err := json.Unmarshal([]byte(`{"liar":"optimistic"}`), &back); err == nil {
+		t.Error("an unknown lie was accepted")
+	}
+	if tpe.HyperoptCompat() != (tpe.Search{Gamma: 0.25, PriorWeight: 1, StartupTrials: 20, Candidates: 24, LinearForgetting: 25}) {
+		t.Errorf("HyperoptCompat() = %+v", tpe.HyperoptCompat())
 	}
 }
