@@ -146,6 +146,8 @@ func (m *minimizer) run(ctx context.Context) (*Result, error) {
 	}
 	det := m.opts.Deterministic
 	var batch []outcome
+	release := make(chan struct{}) // closed when a deterministic batch is recorded
+	defer func() { close(release) }()
 	for {
 		// Deterministic mode starts a batch only when the last one is
 		// recorded, and fills it at once.
@@ -164,16 +166,32 @@ func (m *minimizer) run(ctx context.Context) (*Result, error) {
 				continue // the loop ends; the reason is set below
 			case err != nil:
 				fatal = err
-				res.Stop = StopCanceled
+				res.Stop = StopError
 				cancel(err)
 				continue
 			}
 			running++
 			res.Evaluated++
-			go m.evaluate(searchCtx, bg, t)
+			var hold <-chan struct{}
+			if det {
+				hold = release
+			}
+			go m.evaluate(searchCtx, bg, t, hold)
 		}
 		if running == 0 {
-			break
+			if !noMore || res.Stop != 0 || searchCtx.Err() != nil || !m.othersRunning(bg) {
+				break
+			}
+			// The budget is spent but other evaluators (peers, or a
+			// crashed process whose leases have not expired) still run
+			// trials: wait for them, taking over any whose lease expires.
+			select {
+			case <-time.After(m.poll()):
+			case <-done:
+				done = nil
+			}
+			noMore = false
+			continue
 		}
 		select {
 		case out := <-m.results:
@@ -191,6 +209,8 @@ func (m *minimizer) run(ctx context.Context) (*Result, error) {
 					handle(b)
 				}
 				batch = batch[:0]
+				close(release) // the batch's heartbeats stop
+				release = make(chan struct{})
 			}
 		case <-done:
 			done = nil // running evaluations see the cancellation and report back
@@ -225,17 +245,41 @@ func (m *minimizer) run(ctx context.Context) (*Result, error) {
 	return res, nil
 }
 
+// othersRunning reports whether trials of the experiment are still running
+// under other evaluators' leases.
+func (m *minimizer) othersRunning(ctx context.Context) bool {
+	if err := m.o.Refresh(ctx); err != nil {
+		return false
+	}
+	m.o.mu.Lock()
+	defer m.o.mu.Unlock()
+	return m.o.t.Counts()[trials.StateRunning] > 0
+}
+
+// poll is how long to wait before looking again at other evaluators'
+// trials: a fraction of the lease, between 10 ms and 1 s.
+func (m *minimizer) poll() time.Duration {
+	return min(max(m.o.ttl/4, 10*time.Millisecond), time.Second)
+}
+
 // record writes an outcome to the store and returns the trial as recorded.
 func (m *minimizer) record(ctx context.Context, out outcome) (trials.Trial, bool) {
 	id := out.trial.ID
 	var err error
+	// Every write carries the lease the trial was evaluated under, so a
+	// trial taken over by another evaluator in the meantime is not touched.
+	lease := out.trial.Lease()
 	switch out.kind {
-	case outDone:
-		err = m.o.finish(ctx, id, trials.StateDone, out.res)
-	case outError:
-		err = m.o.finish(ctx, id, trials.StateError, out.res)
+	case outDone, outError:
+		state := trials.StateDone
+		if out.kind == outError {
+			state = trials.StateError
+		}
+		m.o.mu.Lock()
+		err = m.o.finishLease(ctx, lease, state, out.res)
+		m.o.mu.Unlock()
 	case outCanceled:
-		err = m.o.cancel(ctx, []trials.ID{id})
+		err = m.o.cancelLease(ctx, lease)
 	case outLost:
 		m.o.log.Warn("lease lost: result dropped", "trial", id)
 		return trials.Trial{}, false
@@ -254,10 +298,25 @@ func (m *minimizer) record(ctx context.Context, out outcome) (trials.Trial, bool
 // heartbeats the lease while the objective runs, and gives up on an
 // objective that ignores its canceled context for longer than the grace
 // period.
-func (m *minimizer) evaluate(searchCtx, bg context.Context, t trials.Trial) {
+func (m *minimizer) evaluate(searchCtx, bg context.Context, t trials.Trial, hold <-chan struct{}) {
 	out := outcome{trial: t}
-	defer func() { m.results <- out }()
 	o := m.o
+	beat := time.NewTicker(max(o.ttl/3, time.Millisecond))
+	defer beat.Stop()
+	defer func() {
+		m.results <- out
+		// A result waiting to be recorded (Deterministic mode records a
+		// batch at once) keeps its lease alive until then, so that no
+		// other evaluator takes the trial over meanwhile.
+		for hold != nil {
+			select {
+			case <-hold:
+				return
+			case <-beat.C:
+				_ = o.store.Heartbeat(bg, o.exp.Key, t.Lease(), o.ttl)
+			}
+		}
+	}()
 	ctx, cancel := context.WithCancelCause(searchCtx)
 	defer cancel(nil)
 	if m.opts.TrialTimeout > 0 {
@@ -296,8 +355,6 @@ func (m *minimizer) evaluate(searchCtx, bg context.Context, t trials.Trial) {
 		r, err := m.objective(ctx, h)
 		done <- ret{r: r, err: err}
 	}()
-	beat := time.NewTicker(max(o.ttl/3, time.Millisecond))
-	defer beat.Stop()
 	var grace <-chan time.Time
 	ctxDone := ctx.Done()
 	for {

@@ -189,18 +189,47 @@ func (o *Optimizer) enqueue(ctx context.Context, configs []any) ([]trials.ID, er
 	if len(ids) < len(configs) {
 		o.log.Warn("budget reached: points left out", "enqueued", len(ids), "given", len(configs))
 	}
-	return ids, o.t.Refresh(ctx)
+	return ids, o.t.Refresh(context.WithoutCancel(ctx))
 }
 
-// Ask returns up to n new trials for the caller to evaluate, proposed by the
-// algorithm and recorded as running under the optimizer's lease. It
+// Ask returns up to n trials for the caller to evaluate, recorded as running
+// under the optimizer's lease: queued ones first (points to evaluate,
+// requeued trials), then new ones proposed by the algorithm. It
 // returns fewer near the budget's end, an error wrapping trials.ErrBudget
 // when the budget is spent, and ErrExhausted when the algorithm has nothing
 // left to propose.
 func (o *Optimizer) Ask(ctx context.Context, n int) ([]trials.Trial, error) {
+	if n <= 0 {
+		return nil, fmt.Errorf("fmin: ask for %d trials", n)
+	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return o.ask(ctx, n)
+	// Queued trials first (points to evaluate, requeued ones): they hold
+	// budget already.
+	var out []trials.Trial
+	for len(out) < n {
+		t, err := o.store.Reserve(ctx, o.exp.Key, o.owner, o.ttl)
+		if errors.Is(err, trials.ErrNoQueued) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("fmin: ask: %w", err)
+		}
+		out = append(out, t)
+	}
+	if len(out) > 0 {
+		if err := o.t.Refresh(context.WithoutCancel(ctx)); err != nil {
+			return nil, err
+		}
+	}
+	if len(out) == n {
+		return out, nil
+	}
+	more, err := o.ask(ctx, n-len(out))
+	if err != nil && len(out) > 0 {
+		return out, nil // hand out what is reserved; the next Ask reports the error
+	}
+	return append(out, more...), err
 }
 
 func (o *Optimizer) ask(ctx context.Context, n int) ([]trials.Trial, error) {
@@ -318,20 +347,38 @@ func (o *Optimizer) finish(ctx context.Context, id trials.ID, state trials.State
 			return fmt.Errorf("fmin: tell trial %d of %q: %w", id, o.exp.Key, trials.ErrNotFound)
 		}
 	}
-	if err := o.store.Finish(ctx, o.exp.Key, t.Lease(), state, r); err != nil {
-		return fmt.Errorf("fmin: tell trial %d: %w", id, err)
-	}
-	return o.t.Refresh(ctx)
+	return o.finishLease(ctx, t.Lease(), state, r)
 }
 
-// cancel marks trials canceled.
-func (o *Optimizer) cancel(ctx context.Context, ids []trials.ID) error {
+// finishLease records a result under the lease it was evaluated under: if
+// the trial was taken over since (a new attempt), the store refuses it with
+// ErrConflict rather than crediting this result to the new attempt. The
+// caller holds o.mu.
+func (o *Optimizer) finishLease(ctx context.Context, l trials.Lease, state trials.State, r trials.Result) error {
+	if err := o.store.Finish(ctx, o.exp.Key, l, state, r); err != nil {
+		return fmt.Errorf("fmin: finish trial %d: %w", l.ID, err)
+	}
+	// The result is recorded: a canceled ctx must not turn that into an
+	// error (a retry would record it twice).
+	return o.t.Refresh(context.WithoutCancel(ctx))
+}
+
+// cancelLease marks a trial canceled if l is still its current attempt
+// (a trial taken over by another evaluator is left to it).
+func (o *Optimizer) cancelLease(ctx context.Context, l trials.Lease) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if err := o.store.Cancel(ctx, o.exp.Key, ids); err != nil {
+	cur, err := o.store.Get(ctx, o.exp.Key, l.ID)
+	if err != nil {
 		return err
 	}
-	return o.t.Refresh(ctx)
+	if cur.State != trials.StateRunning || cur.Attempt != l.Attempt {
+		return nil
+	}
+	if err := o.store.Cancel(ctx, o.exp.Key, []trials.ID{l.ID}); err != nil {
+		return err
+	}
+	return o.t.Refresh(context.WithoutCancel(ctx))
 }
 
 // Add records a point evaluated elsewhere (a warm start): its config, as
@@ -354,7 +401,9 @@ func (o *Optimizer) Add(ctx context.Context, config any, r trials.Result) (trial
 	if err := o.store.Finish(context.WithoutCancel(ctx), o.exp.Key, trials.Lease{ID: ids[0], Attempt: 1}, trials.StateDone, r); err != nil {
 		return trials.Trial{}, fmt.Errorf("fmin: add: %w", err)
 	}
-	if err := o.t.Refresh(ctx); err != nil {
+	// Recorded: a canceled ctx must not make the caller retry (and add the
+	// point twice).
+	if err := o.t.Refresh(context.WithoutCancel(ctx)); err != nil {
 		return trials.Trial{}, err
 	}
 	t, _ := o.t.Get(ids[0])

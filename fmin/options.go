@@ -21,7 +21,8 @@ type Options struct {
 	// MaxEvals is the total number of trials of the experiment, counting
 	// those already in the store (as HyperOpt's max_evals): resuming an
 	// experiment of 60 trials with MaxEvals 100 runs 40 more. Points to
-	// evaluate, failed and error trials count. 0 means no limit.
+	// evaluate, failed and error trials count. 0 means no limit for a new
+	// experiment, and the stored budget for a resumed one.
 	MaxEvals int
 	// Timeout ends the search after this long; running trials are canceled
 	// (and run again if the experiment is resumed). 0 means no timeout.
@@ -116,9 +117,10 @@ const (
 	StopEarly                               // Options.EarlyStop said so
 	StopExhausted                           // the algorithm had no more points
 	StopCanceled                            // the caller's context was canceled
+	StopError                               // the algorithm or the store failed; Minimize returns the error
 )
 
-var stopNames = [...]string{StopMaxEvals: "max evals", StopTimeout: "timeout", StopLossThreshold: "loss threshold", StopEarly: "early stop", StopExhausted: "exhausted", StopCanceled: "canceled"}
+var stopNames = [...]string{StopMaxEvals: "max evals", StopTimeout: "timeout", StopLossThreshold: "loss threshold", StopEarly: "early stop", StopExhausted: "exhausted", StopCanceled: "canceled", StopError: "error"}
 
 func (s StopReason) String() string {
 	if int(s) < len(stopNames) && stopNames[s] != "" {
@@ -158,8 +160,8 @@ type Result struct {
 	Trials *trials.Trials
 	// Seed is the seed the search used.
 	Seed uint64
-	// Evaluated is the number of trials this call evaluated, and Elapsed
-	// how long it ran.
+	// Evaluated is the number of trials this call started (those it
+	// canceled or abandoned included), and Elapsed how long it ran.
 	Evaluated int
 	Elapsed   time.Duration
 }

@@ -230,8 +230,27 @@ func Import(ctx context.Context, r io.Reader, store Store, opts *ImportOptions) 
 		top = max(top, id)
 	}
 	n := int(top + 1)
-	if n != len(doc.Trials)+len(doc.Missing) {
-		return Experiment{}, fmt.Errorf("%w: %d trials and %d missing IDs do not cover IDs 0..%d", ErrImport, len(doc.Trials), len(doc.Missing), top)
+	// Every ID from 0 to top must be exactly one trial or one missing ID.
+	seen := make([]bool, n)
+	mark := func(id ID, what string) error {
+		if id < 0 || seen[id] {
+			return fmt.Errorf("%w: ID %d appears twice (as %s)", ErrImport, id, what)
+		}
+		seen[id] = true
+		return nil
+	}
+	for _, p := range ps {
+		if err := mark(p.t.ID, "a trial"); err != nil {
+			return Experiment{}, err
+		}
+	}
+	for _, id := range doc.Missing {
+		if err := mark(id, "a missing ID"); err != nil {
+			return Experiment{}, err
+		}
+	}
+	if i := slices.Index(seen, false); i >= 0 {
+		return Experiment{}, fmt.Errorf("%w: ID %d is neither a trial nor missing", ErrImport, i)
 	}
 	budget := spec.MaxEvals
 	if budget > 0 && budget < n {

@@ -445,17 +445,7 @@ func (m *Memory) Finish(ctx context.Context, exp string, l Lease, state State, r
 	return nil
 }
 
-func cloneResult(r Result) Result {
-	r.Extras = maps.Clone(r.Extras)
-	if r.Attachments != nil {
-		a := make(map[string][]byte, len(r.Attachments))
-		for k, v := range r.Attachments {
-			a[k] = bytes.Clone(v)
-		}
-		r.Attachments = a
-	}
-	return r
-}
+func cloneResult(r Result) Result { return r.Clone() }
 
 // Requeue implements Store.
 func (m *Memory) Requeue(ctx context.Context, exp string, ids []ID) error {

@@ -232,11 +232,55 @@ type Lease struct {
 // Lease returns the token of the trial's current reservation.
 func (t *Trial) Lease() Lease { return Lease{t.ID, t.Attempt} }
 
-// Clone returns a deep copy of t (Values, Reports and the result's maps).
+// Clone returns a deep copy of t: Values, Reports, the result's extras (to
+// any depth of maps and slices) and attachment bytes.
 func (t Trial) Clone() Trial {
 	t.Values = slices.Clone(t.Values)
 	t.Reports = slices.Clone(t.Reports)
-	t.Result.Extras = maps.Clone(t.Result.Extras)
-	t.Result.Attachments = maps.Clone(t.Result.Attachments)
+	t.Result = t.Result.Clone()
 	return t
+}
+
+// Clone returns a deep copy of r: its extras to any depth of maps and
+// slices, and its attachment bytes.
+func (r Result) Clone() Result {
+	if r.Extras != nil {
+		r.Extras = deepCopy(r.Extras).(map[string]any)
+	}
+	if r.Attachments != nil {
+		a := make(map[string][]byte, len(r.Attachments))
+		for k, v := range r.Attachments {
+			a[k] = slices.Clone(v)
+		}
+		r.Attachments = a
+	}
+	return r
+}
+
+// deepCopy copies the maps and slices of a JSON-like value; other values
+// are returned as they are.
+func deepCopy(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[k] = deepCopy(e)
+		}
+		return m
+	case []any:
+		s := make([]any, len(x))
+		for i, e := range x {
+			s[i] = deepCopy(e)
+		}
+		return s
+	case []byte:
+		return slices.Clone(x)
+	case []float64:
+		return slices.Clone(x)
+	case []int:
+		return slices.Clone(x)
+	case []string:
+		return slices.Clone(x)
+	}
+	return v
 }
