@@ -2,6 +2,7 @@ package hyperopt_test
 
 import (
 	"os/exec"
+	"slices"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -89,6 +90,24 @@ func TestDependencyDirection(t *testing.T) {
 	}
 	if checked != len(allowed) {
 		t.Errorf("checked %d ruled packages, want %d: is a package missing?", checked, len(allowed))
+	}
+
+	// Only commands, examples and the quality benchmark's harness (which
+	// drives searches for cmd/quality and the root benchmarks) import fmin;
+	// algorithms and stores never do.
+	importsFmin, err := exec.Command(goBin, "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "./...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, importsFmin)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(importsFmin)), "\n") {
+		f := strings.Fields(line)
+		rel := strings.TrimPrefix(strings.TrimPrefix(f[0], module), "/")
+		if !slices.Contains(f[1:], module+"/fmin") {
+			continue
+		}
+		if !strings.HasPrefix(rel, "cmd/") && !strings.HasPrefix(rel, "examples/") && rel != "internal/quality" {
+			t.Errorf("%s imports fmin; only commands, examples and internal/quality may", rel)
+		}
 	}
 
 	for _, pkg := range core {

@@ -1,0 +1,355 @@
+package quality
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/hyperopt-go/hyperopt/fmin"
+	"github.com/hyperopt-go/hyperopt/random"
+	"github.com/hyperopt-go/hyperopt/space"
+	"github.com/hyperopt-go/hyperopt/tpe"
+	"github.com/hyperopt-go/hyperopt/trials"
+)
+
+// An Algo is an algorithm under test: a name for tables and a constructor
+// (called once per search).
+type Algo struct {
+	Name string
+	New  func() fmin.Algorithm
+}
+
+// Algos returns the algorithms compared by default: random search
+// ("random"), HyperOpt's TPE with HyperOpt's settings ("tpe-hyperopt",
+// tpe.Search{}), and the same with 10 start-up trials instead of 20
+// ("tpe-startup10"), as the published peer figures used.
+func Algos() []Algo {
+	return []Algo{
+		{Name: "random", New: func() fmin.Algorithm { return random.Search{} }},
+		{Name: "tpe-hyperopt", New: func() fmin.Algorithm { return tpe.Search{} }},
+		{Name: "tpe-startup10", New: func() fmin.Algorithm { return tpe.Search{StartupTrials: 10} }},
+	}
+}
+
+// Checkpoints returns the evaluation counts the table reports for a budget
+// of evals: those of 25, 50, 100 and 200 that do not exceed it, and evals
+// itself if it is none of them.
+func Checkpoints(evals int) []int {
+	var cs []int
+	for _, c := range []int{25, 50, 100, 200} {
+		if c <= evals {
+			cs = append(cs, c)
+		}
+	}
+	if evals > 0 && !slices.Contains(cs, evals) {
+		cs = append(cs, evals)
+	}
+	return cs
+}
+
+// noiseStream is added to a trial's ID to make the PCG stream of its noise
+// (the algorithms use the stream of the ID itself).
+const noiseStream = 1 << 32
+
+// Run searches p with a, sequentially, for evals evaluations with the given
+// seed (not 0, which would make fmin draw a seed of its own), and returns
+// the best loss seen after each evaluation (+Inf until a trial has an ok
+// loss). The shift is p.Shift(seed). The result depends only on (p, a,
+// seed, evals).
+func Run(ctx context.Context, p Problem, a Algo, seed uint64, evals int) ([]float64, error) {
+	if seed == 0 {
+		return nil, errors.New("quality: seed 0 (fmin would draw a random one)")
+	}
+	if evals < 1 {
+		return nil, fmt.Errorf("quality: evals = %d", evals)
+	}
+	shift := p.Shift(seed)
+	s, err := space.New(p.Root(shift))
+	if err != nil {
+		return nil, fmt.Errorf("quality: %s: %w", p.Name, err)
+	}
+	obj := func(_ context.Context, t *fmin.Trial) (trials.Result, error) {
+		if p.Noisy != nil {
+			r := rand.New(rand.NewPCG(seed, uint64(t.ID())+noiseStream))
+			return trials.OK(p.Noisy(t.Config(), shift, r)), nil
+		}
+		return trials.OK(p.Loss(t.Config(), shift)), nil
+	}
+	res, err := fmin.Minimize(ctx, obj, s, &fmin.Options{
+		Algorithm: a.New(),
+		MaxEvals:  evals,
+		Seed:      seed,
+		Progress:  fmin.ProgressOff,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("quality: %s, %s, seed %d: %w", p.Name, a.Name, seed, err)
+	}
+	losses := res.Trials.Losses() // in ID order: the order of evaluation, sequentially
+	if len(losses) != evals {
+		return nil, fmt.Errorf("quality: %s, %s, seed %d: %d trials, want %d (stop: %v)", p.Name, a.Name, seed, len(losses), evals, res.Stop)
+	}
+	best := make([]float64, evals)
+	b := math.Inf(1)
+	for i, l := range losses {
+		if l < b { // false for NaN: a trial without an ok loss
+			b = l
+		}
+		best[i] = b
+	}
+	return best, nil
+}
+
+// A Row is the regret of one algorithm on one problem after a number of
+// evaluations, over seeds: the best loss found minus the problem's
+// Optimum.
+type Row struct {
+	Problem   string
+	Selection bool // the problem is one of those that choose defaults
+	Algo      string
+	Evals     int // the checkpoint
+	Seeds     int
+	// Median, P25 and P75 are the median and the 25th and 75th
+	// percentiles of the regret over seeds (linear interpolation between
+	// order statistics, as numpy's default).
+	Median, P25, P75 float64
+}
+
+// Table runs every problem with every algorithm for seeds 1..seeds, evals
+// evaluations each (one search per seed, read at every checkpoint), and
+// returns one Row per (problem, algorithm, checkpoint) in that order. The
+// searches run in runtime.GOMAXPROCS(0) goroutines; each search is
+// sequential and its result depends only on its seed, so the table does
+// not depend on the schedule.
+func Table(ctx context.Context, problems []Problem, algos []Algo, seeds int, evals int, checkpoints []int) ([]Row, error) {
+	if seeds < 1 {
+		return nil, fmt.Errorf("quality: seeds = %d", seeds)
+	}
+	for _, c := range checkpoints {
+		if c < 1 || c > evals {
+			return nil, fmt.Errorf("quality: checkpoint %d outside [1, %d]", c, evals)
+		}
+	}
+	type job struct{ p, a, s int }
+	curves := make([][][][]float64, len(problems)) // [problem][algo][seed] best-so-far
+	jobs := make(chan job)
+	for i := range problems {
+		curves[i] = make([][][]float64, len(algos))
+		for j := range algos {
+			curves[i][j] = make([][]float64, seeds)
+		}
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	for range max(1, runtime.GOMAXPROCS(0)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				c, err := Run(ctx, problems[j.p], algos[j.a], uint64(j.s+1), evals)
+				if err != nil {
+					cancel(err)
+					continue
+				}
+				curves[j.p][j.a][j.s] = c
+			}
+		}()
+	}
+feed:
+	for s := range seeds {
+		for i := range problems {
+			for j := range algos {
+				select {
+				case jobs <- job{i, j, s}:
+				case <-ctx.Done():
+					break feed
+				}
+			}
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return nil, err
+	}
+
+	var rows []Row
+	regret := make([]float64, seeds)
+	for i, p := range problems {
+		for j, a := range algos {
+			for _, c := range checkpoints {
+				for s := range seeds {
+					regret[s] = curves[i][j][s][c-1] - p.Optimum
+				}
+				slices.Sort(regret)
+				rows = append(rows, Row{
+					Problem: p.Name, Selection: p.Selection, Algo: a.Name, Evals: c, Seeds: seeds,
+					Median: quantile(regret, 0.5), P25: quantile(regret, 0.25), P75: quantile(regret, 0.75),
+				})
+			}
+		}
+	}
+	return rows, nil
+}
+
+// quantile returns the q-quantile of sorted xs by linear interpolation
+// between order statistics (numpy's default).
+func quantile(xs []float64, q float64) float64 {
+	h := float64(len(xs)-1) * q
+	lo := int(math.Floor(h))
+	if lo+1 >= len(xs) || xs[lo] == xs[lo+1] {
+		return xs[lo]
+	}
+	return xs[lo] + (h-float64(lo))*(xs[lo+1]-xs[lo])
+}
+
+// Format writes rows as a fixed-width table, one line per (problem,
+// algorithm) with a "median [p25, p75]" cell per checkpoint, problems that
+// choose defaults marked "*"; then, per checkpoint, each algorithm's mean
+// rank by median regret (1 = best, ties shared) over the selection
+// problems and over the held-out ones.
+func Format(w io.Writer, rows []Row) {
+	type key struct{ problem, algo string }
+	var (
+		keys   []key
+		cps    []int
+		algos  []string
+		cells  = map[key]map[int]Row{}
+		sel    = map[string]bool{}
+		probs  []string
+		seeds  int
+		medCol = map[string]map[int]map[string]float64{} // problem → checkpoint → algo → median
+	)
+	for _, r := range rows {
+		k := key{r.Problem, r.Algo}
+		if cells[k] == nil {
+			keys = append(keys, k)
+			cells[k] = map[int]Row{}
+		}
+		cells[k][r.Evals] = r
+		if !slices.Contains(cps, r.Evals) {
+			cps = append(cps, r.Evals)
+		}
+		if !slices.Contains(algos, r.Algo) {
+			algos = append(algos, r.Algo)
+		}
+		if medCol[r.Problem] == nil {
+			probs = append(probs, r.Problem)
+			medCol[r.Problem] = map[int]map[string]float64{}
+		}
+		if medCol[r.Problem][r.Evals] == nil {
+			medCol[r.Problem][r.Evals] = map[string]float64{}
+		}
+		medCol[r.Problem][r.Evals][r.Algo] = r.Median
+		sel[r.Problem] = r.Selection
+		seeds = r.Seeds
+	}
+	slices.Sort(cps)
+
+	g := func(x float64) string { return fmt.Sprintf("%.3g", x) }
+	header := []string{"problem", "algo"}
+	for _, c := range cps {
+		header = append(header, fmt.Sprintf("regret@%d median [p25, p75]", c))
+	}
+	table := [][]string{header}
+	for _, k := range keys {
+		name := k.problem
+		if sel[k.problem] {
+			name += " *"
+		}
+		line := []string{name, k.algo}
+		for _, c := range cps {
+			r, ok := cells[k][c]
+			if !ok {
+				line = append(line, "-")
+				continue
+			}
+			line = append(line, fmt.Sprintf("%s [%s, %s]", g(r.Median), g(r.P25), g(r.P75)))
+		}
+		table = append(table, line)
+	}
+	fmt.Fprintf(w, "regret = best loss - known minimum, over %d seeds; * = problem that chooses defaults\n\n", seeds)
+	writeAligned(w, table)
+
+	for _, part := range []struct {
+		title string
+		want  bool
+	}{{"selection problems (*)", true}, {"held-out problems", false}} {
+		var ps []string
+		for _, p := range probs {
+			if sel[p] == part.want {
+				ps = append(ps, p)
+			}
+		}
+		if len(ps) == 0 || len(algos) < 2 {
+			continue
+		}
+		fmt.Fprintf(w, "\nmean rank by median regret (1 = best), %s, %d problems\n", part.title, len(ps))
+		head := []string{"algo"}
+		for _, c := range cps {
+			head = append(head, fmt.Sprintf("@%d", c))
+		}
+		rt := [][]string{head}
+		for _, a := range algos {
+			line := []string{a}
+			for _, c := range cps {
+				sum, n := 0.0, 0
+				for _, p := range ps {
+					if m, ok := medCol[p][c][a]; ok {
+						sum += rank(m, medCol[p][c])
+						n++
+					}
+				}
+				line = append(line, fmt.Sprintf("%.2f", sum/float64(max(n, 1))))
+			}
+			rt = append(rt, line)
+		}
+		writeAligned(w, rt)
+	}
+}
+
+// rank returns the rank of m among the values of all (1 = lowest), ties
+// sharing the mean of their ranks.
+func rank(m float64, all map[string]float64) float64 {
+	below, equal := 0, 0
+	for _, v := range all {
+		switch {
+		case v < m:
+			below++
+		case v == m:
+			equal++
+		}
+	}
+	return float64(below) + float64(equal+1)/2
+}
+
+// writeAligned writes rows of cells in columns padded to their widest
+// cell, two spaces apart.
+func writeAligned(w io.Writer, rows [][]string) {
+	var widths []int
+	for _, r := range rows {
+		for i, c := range r {
+			if i >= len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], len([]rune(c)))
+		}
+	}
+	for _, r := range rows {
+		var b strings.Builder
+		for i, c := range r {
+			b.WriteString(c)
+			if i < len(r)-1 {
+				b.WriteString(strings.Repeat(" ", widths[i]-len([]rune(c))+2))
+			}
+		}
+		fmt.Fprintln(w, b.String())
+	}
+}
