@@ -2,9 +2,9 @@ package hyperopt_test
 
 import (
 	"os/exec"
-	"slices"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 )
