@@ -108,6 +108,19 @@ func (m *Memory) exp(key string) (*memExp, error) {
 	return e, nil
 }
 
+// do runs f on experiment exp under the store's lock.
+func (m *Memory) do(ctx context.Context, exp string, f func(e *memExp) error) error {
+	if err := m.lock(ctx); err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	e, err := m.exp(exp)
+	if err != nil {
+		return err
+	}
+	return f(e)
+}
+
 // trial returns the trial with values id of e.
 func (e *memExp) trial(id ID) (*Trial, error) {
 	if id < 0 || int(id) >= len(e.slots) || e.slots[id] != slotTrial {
@@ -375,40 +388,30 @@ func (e *memExp) leased(l Lease) (*Trial, error) {
 }
 
 // Heartbeat implements Store.
+// A heartbeat changes only the lease's expiry, which Changes does not need
+// to carry: it does not advance the sequence number.
 func (m *Memory) Heartbeat(ctx context.Context, exp string, l Lease, ttl time.Duration) error {
-	if err := m.lock(ctx); err != nil {
-		return err
-	}
-	defer m.mu.Unlock()
-	e, err := m.exp(exp)
-	if err != nil {
-		return err
-	}
-	t, err := e.leased(l)
-	if err != nil {
-		return err
-	}
-	t.LeaseUntil = m.now().Add(ttl)
-	return nil
+	return m.do(ctx, exp, func(e *memExp) error {
+		t, err := e.leased(l)
+		if err != nil {
+			return err
+		}
+		t.LeaseUntil = m.now().Add(ttl)
+		return nil
+	})
 }
 
 // Report implements Store.
 func (m *Memory) Report(ctx context.Context, exp string, l Lease, r Report) error {
-	if err := m.lock(ctx); err != nil {
-		return err
-	}
-	defer m.mu.Unlock()
-	e, err := m.exp(exp)
-	if err != nil {
-		return err
-	}
-	t, err := e.leased(l)
-	if err != nil {
-		return err
-	}
-	t.Reports = append(t.Reports, r)
-	e.touch(t)
-	return nil
+	return m.do(ctx, exp, func(e *memExp) error {
+		t, err := e.leased(l)
+		if err != nil {
+			return err
+		}
+		t.Reports = append(t.Reports, r)
+		e.touch(t)
+		return nil
+	})
 }
 
 // Finish implements Store.
@@ -503,19 +506,15 @@ func strip(t *Trial) Trial {
 
 // Get implements Store.
 func (m *Memory) Get(ctx context.Context, exp string, id ID) (Trial, error) {
-	if err := m.lock(ctx); err != nil {
-		return Trial{}, err
-	}
-	defer m.mu.Unlock()
-	e, err := m.exp(exp)
-	if err != nil {
-		return Trial{}, err
-	}
-	t, err := e.trial(id)
-	if err != nil {
-		return Trial{}, err
-	}
-	return strip(t), nil
+	var out Trial
+	err := m.do(ctx, exp, func(e *memExp) error {
+		t, err := e.trial(id)
+		if err == nil {
+			out = strip(t)
+		}
+		return err
+	})
+	return out, err
 }
 
 // Changes implements Store. It costs time in proportion to the number of
@@ -548,23 +547,20 @@ func (m *Memory) Changes(ctx context.Context, exp string, since int64) ([]Trial,
 
 // Attachment implements Store.
 func (m *Memory) Attachment(ctx context.Context, exp string, id ID, name string) ([]byte, error) {
-	if err := m.lock(ctx); err != nil {
-		return nil, err
-	}
-	defer m.mu.Unlock()
-	e, err := m.exp(exp)
-	if err != nil {
-		return nil, err
-	}
-	t, err := e.trial(id)
-	if err != nil {
-		return nil, err
-	}
-	b, ok := t.Result.Attachments[name]
-	if !ok {
-		return nil, fmt.Errorf("attachment %q of trial %d of %q: %w", name, id, exp, ErrNotFound)
-	}
-	return bytes.Clone(b), nil
+	var out []byte
+	err := m.do(ctx, exp, func(e *memExp) error {
+		t, err := e.trial(id)
+		if err != nil {
+			return err
+		}
+		b, ok := t.Result.Attachments[name]
+		if !ok {
+			return fmt.Errorf("attachment %q of trial %d of %q: %w", name, id, exp, ErrNotFound)
+		}
+		out = bytes.Clone(b)
+		return nil
+	})
+	return out, err
 }
 
 // Close implements Store. The data is dropped.

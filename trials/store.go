@@ -89,8 +89,10 @@ type Proposal struct {
 // the driver work through [Trials] and fmin, which derive everything else.
 //
 // All methods must be safe for concurrent use by several goroutines and,
-// for durable stores, by several processes. Writes stamp the experiment's
-// sequence number (Experiment.Seq) so that Changes never misses one.
+// for durable stores, by several processes. Every write that changes what
+// Changes returns stamps the experiment's sequence number (Experiment.Seq),
+// so that Changes never misses one; a Heartbeat, which only extends a
+// lease, need not.
 //
 // The life of a trial: Claim hands out IDs within the budget; Propose
 // records each claimed ID's values exactly once, as queued or as running
