@@ -2,6 +2,7 @@ package tpe
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -42,6 +43,12 @@ type Search struct {
 	// liar, so that several proposals in flight do not crowd one region.
 	// The zero value, LieInf, is HyperOpt's behaviour.
 	Liar Lie `json:"liar,omitempty"`
+	// NoDuplicates, on a space whose hyperparameters are all discrete
+	// (choices, randints, quantized kinds), replaces a proposal already in
+	// the history (or in the same call) by a draw from the prior that is
+	// not, while such points remain (HyperOpt issue 608: TPE proposes
+	// identical discrete points again and again). Off, as in HyperOpt.
+	NoDuplicates bool `json:"no_duplicates,omitempty"`
 }
 
 // HyperoptCompat returns TPE exactly as HyperOpt 0.2.7's tpe.suggest
@@ -170,6 +177,17 @@ func (t Search) Suggest(ctx context.Context, s *space.Space, h *trials.History, 
 	out := make([]space.Values, len(ids))
 	var pcg rand.PCG
 	r := rand.New(&pcg)
+	var seen map[string]bool // points already in the history, if deduplicating
+	if c.NoDuplicates && discrete(s) {
+		seen = make(map[string]bool, h.Len())
+		row := make(space.Values, s.Len())
+		for i := range h.Len() {
+			for p := range row {
+				row[p] = h.Value(i, p)
+			}
+			seen[pointKey(row)] = true
+		}
+	}
 	for j, id := range ids {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -179,11 +197,59 @@ func (t Search) Suggest(ctx context.Context, s *space.Space, h *trials.History, 
 			// From the prior, with random search's stream: the first
 			// trials of a TPE search are those of a random search.
 			out[j] = s.Sample(r)
-			continue
+		} else {
+			out[j] = c.propose(s, h, &obs, out[:j], r, w)
 		}
-		out[j] = c.propose(s, h, &obs, out[:j], r, w)
+		if seen != nil {
+			out[j] = unseen(s, out[j], seen, r)
+			seen[pointKey(out[j])] = true
+		}
 	}
 	return out, nil
+}
+
+// maxUnseenDraws bounds the prior draws that look for a point not yet
+// evaluated; with 60 equally likely points of which one is unseen, 10,000
+// draws miss it with probability e^-166.
+const maxUnseenDraws = 10000
+
+// unseen returns v if it is not in seen, else a draw from the prior that is
+// (or v if none is found: the space may be exhausted).
+func unseen(s *space.Space, v space.Values, seen map[string]bool, r *rand.Rand) space.Values {
+	if !seen[pointKey(v)] {
+		return v
+	}
+	for range maxUnseenDraws {
+		if x := s.Sample(r); !seen[pointKey(x)] {
+			return x
+		}
+	}
+	return v
+}
+
+// discrete reports whether every hyperparameter of s takes countably many
+// values (a choice, randint or quantized kind), so that TPE can propose a
+// point twice.
+func discrete(s *space.Space) bool {
+	for p := range s.Len() {
+		if k := s.Dist(p).Kind; k != space.KindChoice && k != space.KindRandInt && !k.Quantized() {
+			return false
+		}
+	}
+	return true
+}
+
+// pointKey identifies a point by its values' bits (NaN inactive).
+func pointKey(v space.Values) string {
+	b := make([]byte, 0, 8*len(v))
+	for _, x := range v {
+		bits := math.Float64bits(x)
+		if math.IsNaN(x) {
+			bits = math.Float64bits(math.NaN())
+		}
+		b = binary.LittleEndian.AppendUint64(b, bits)
+	}
+	return string(b)
 }
 
 // obsSet is the history's observations in ID order.

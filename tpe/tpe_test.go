@@ -417,3 +417,43 @@ func TestLiar(t *testing.T) {
 		t.Errorf("HyperoptCompat() = %+v", tpe.HyperoptCompat())
 	}
 }
+
+// HyperOpt issue 608: on a discrete space TPE proposes points it has
+// already evaluated (48 of 500 identical there). With NoDuplicates, a
+// search of a 60-point space visits 60 distinct points in 60 trials;
+// without it, it repeats some.
+func TestNoDuplicates(t *testing.T) {
+	t.Parallel()
+	s, _ := space.New(space.Dict{
+		"a": space.Choice("a", "x", "y", "z"),
+		"b": space.RandInt("b", 5),
+		"c": space.QUniformInt("c", 0, 3, 1), // 0..3, ends half weight
+	})
+	obj := fmin.LossFunc(func(_ context.Context, cfg any) (float64, error) {
+		c := cfg.(map[string]any)
+		return float64(c["b"].(int)) + float64(c["c"].(int)), nil
+	})
+	distinct := func(alg tpe.Search) int {
+		res, err := fmin.Minimize(context.Background(), obj, s, &fmin.Options{Algorithm: alg, MaxEvals: 60, Seed: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys := map[string]bool{}
+		for _, tr := range res.Trials.All() {
+			keys[fmt.Sprint(tr.Values)] = true
+		}
+		return len(keys)
+	}
+	if n := distinct(tpe.Search{NoDuplicates: true}); n != 60 {
+		t.Errorf("with NoDuplicates: %d distinct points in 60 trials of a 60-point space, want 60", n)
+	}
+	if n := distinct(tpe.Search{}); n == 60 {
+		t.Errorf("without NoDuplicates: 60 distinct points; the test no longer shows the problem")
+	}
+	// Past the space's size, duplicates are unavoidable: still one
+	// proposal per ID.
+	res, err := fmin.Minimize(context.Background(), obj, s, &fmin.Options{Algorithm: tpe.Search{NoDuplicates: true}, MaxEvals: 70, Seed: 3})
+	if err != nil || res.Trials.Len() != 70 {
+		t.Errorf("70 trials of a 60-point space: %d trials, %v", res.Trials.Len(), err)
+	}
+}
