@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -622,4 +623,41 @@ func equalValues(a, b space.Values) bool {
 		}
 	}
 	return true
+}
+
+// An objective that ends its goroutine with runtime.Goexit (t.FailNow in a
+// test) is recorded as an error at once, not waited for.
+func TestObjectiveGoexit(t *testing.T) {
+	t.Parallel()
+	s := mustSpace(t, space.Dict{"x": space.Uniform("x", -5, 5)})
+	f := func(_ context.Context, tr *fmin.Trial) (trials.Result, error) {
+		if tr.ID() == 1 {
+			runtime.Goexit()
+		}
+		return trials.OK(1), nil
+	}
+	start := time.Now()
+	res, err := fmin.Minimize(context.Background(), f, s, &fmin.Options{MaxEvals: 3, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, _ := res.Trials.Get(1)
+	if tr.State != trials.StateError || !strings.Contains(tr.Result.Err, "Goexit") {
+		t.Errorf("trial 1: %v %q, want error naming Goexit", tr.State, tr.Result.Err)
+	}
+	if el := time.Since(start); el > 2*time.Second {
+		t.Errorf("took %v", el)
+	}
+}
+
+// A context canceled before the search starts gives a Result that says so.
+func TestCanceledBeforeStart(t *testing.T) {
+	t.Parallel()
+	s := mustSpace(t, space.Dict{"x": space.Uniform("x", -5, 5)})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	res, err := fmin.Minimize(ctx, quadratic, s, &fmin.Options{MaxEvals: 3})
+	if !errors.Is(err, context.Canceled) || res == nil || res.Stop != fmin.StopCanceled {
+		t.Errorf("Minimize on a canceled context = %+v, %v; want a Result stopped canceled and context.Canceled", res, err)
+	}
 }

@@ -27,7 +27,9 @@ import (
 // Minimize returns the Result with an error wrapping trials.ErrNoResult.
 // When ctx is canceled it returns the Result so far with ctx's error; the
 // running trials are recorded as canceled, and resuming the experiment runs
-// them again.
+// them again. Other errors (a space the store refuses, a failing store or
+// algorithm) come with a nil Result if the search could not start, or with
+// the Result so far and Stop set to StopError.
 func Minimize(ctx context.Context, objective Objective, s *space.Space, opts *Options) (*Result, error) {
 	if opts == nil {
 		opts = &Options{}
@@ -48,6 +50,9 @@ func Minimize(ctx context.Context, objective Objective, s *space.Space, opts *Op
 	start := time.Now()
 	o, err := NewOptimizer(ctx, s, opts)
 	if err != nil {
+		if ctx.Err() != nil {
+			return &Result{Stop: StopCanceled, Elapsed: time.Since(start)}, err
+		}
 		return nil, err
 	}
 	m := &minimizer{
@@ -347,12 +352,18 @@ func (m *minimizer) evaluate(searchCtx, bg context.Context, t trials.Trial, hold
 	}
 	done := make(chan ret, 1)
 	go func() {
+		returned := false
 		defer func() {
 			if p := recover(); p != nil {
 				done <- ret{err: fmt.Errorf("panic: %v", p), stack: string(debug.Stack())}
+			} else if !returned {
+				// runtime.Goexit (t.FailNow in a test, say) ends the
+				// goroutine without a panic or a return.
+				done <- ret{err: errors.New("objective exited without returning (runtime.Goexit)"), stack: string(debug.Stack())}
 			}
 		}()
 		r, err := m.objective(ctx, h)
+		returned = true
 		done <- ret{r: r, err: err}
 	}()
 	var grace <-chan time.Time

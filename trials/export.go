@@ -60,11 +60,46 @@ type exportTrial struct {
 	Ended   *time.Time                 `json:"ended,omitempty"`
 }
 
-// exportResult is a Result with its loss as a JSON-safe value: JSON has no
-// infinities, and a failed trial's loss is +Inf.
+// exportResult is a Result with its numbers as JSON-safe values: JSON has
+// no infinities or NaN, and a failed trial's loss is +Inf.
 type exportResult struct {
 	Result
-	Loss any `json:"loss"`
+	Loss         any `json:"loss"`
+	LossVariance any `json:"loss_variance,omitempty"`
+	TrueLoss     any `json:"true_loss,omitempty"`
+}
+
+// jsonFloat returns x, or its name ("+Inf", "-Inf", "NaN") if JSON cannot
+// hold it; omitZero returns nil for 0, so that omitempty drops it.
+func jsonFloat(x float64, omitZero bool) any {
+	switch {
+	case omitZero && x == 0:
+		return nil
+	case math.IsInf(x, 0) || math.IsNaN(x):
+		return fmt.Sprint(x)
+	}
+	return x
+}
+
+// readFloat is the inverse of jsonFloat.
+func readFloat(v any) (float64, error) {
+	switch l := v.(type) {
+	case json.Number:
+		return l.Float64()
+	case string:
+		switch l {
+		case "+Inf":
+			return math.Inf(1), nil
+		case "-Inf":
+			return math.Inf(-1), nil
+		case "NaN":
+			return math.NaN(), nil
+		}
+		return 0, fmt.Errorf("%q is not a number", l)
+	case nil:
+		return 0, nil
+	}
+	return 0, fmt.Errorf("%v is not a number", v)
 }
 
 type choiceValue struct {
@@ -137,11 +172,8 @@ func Export(ctx context.Context, w io.Writer, store Store, exp string) error {
 				}
 				r.Attachments[name] = b
 			}
-			er := &exportResult{Result: r, Loss: r.Loss}
-			if math.IsInf(r.Loss, 0) || math.IsNaN(r.Loss) {
-				er.Loss = fmt.Sprint(r.Loss) // "+Inf", "NaN"
-			}
-			et.Result = er
+			et.Result = &exportResult{Result: r, Loss: jsonFloat(r.Loss, false),
+				LossVariance: jsonFloat(r.LossVariance, true), TrueLoss: jsonFloat(r.TrueLoss, true)}
 		}
 		doc.Trials = append(doc.Trials, et)
 	}
@@ -343,28 +375,15 @@ func importValues(s *space.Space, m map[string]json.RawMessage) (space.Values, e
 
 func importResult(er *exportResult) (Result, error) {
 	r := er.Result
-	switch l := er.Loss.(type) {
-	case json.Number:
-		f, err := l.Float64()
-		if err != nil {
-			return r, fmt.Errorf("loss %s: %w", l, err)
-		}
-		r.Loss = f
-	case string:
-		switch l {
-		case "+Inf":
-			r.Loss = math.Inf(1)
-		case "-Inf":
-			r.Loss = math.Inf(-1)
-		case "NaN":
-			r.Loss = math.NaN()
-		default:
-			return r, fmt.Errorf("loss %q is not a number", l)
-		}
-	case nil:
-		r.Loss = 0
-	default:
-		return r, fmt.Errorf("loss %v is not a number", l)
+	var err error
+	if r.Loss, err = readFloat(er.Loss); err != nil {
+		return r, fmt.Errorf("loss: %w", err)
+	}
+	if r.LossVariance, err = readFloat(er.LossVariance); err != nil {
+		return r, fmt.Errorf("loss_variance: %w", err)
+	}
+	if r.TrueLoss, err = readFloat(er.TrueLoss); err != nil {
+		return r, fmt.Errorf("true_loss: %w", err)
 	}
 	r.Extras = numbersToFloat(r.Extras)
 	return r, nil

@@ -195,3 +195,37 @@ func TestImportRejects(t *testing.T) {
 		}
 	}
 }
+
+// Results whose loss variance or true loss JSON cannot hold (infinite,
+// NaN) still export and import.
+func TestExportNonFinite(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, _ := space.New(space.Dict{"x": space.Uniform("x", 0, 1)})
+	doc, _ := s.MarshalJSON()
+	fp, _ := s.Fingerprint()
+	m := trials.NewMemory(nil)
+	if _, err := m.Open(ctx, trials.ExperimentSpec{Key: "e", Space: doc, Fingerprint: fp, Seed: 1, Algorithm: "random"}); err != nil {
+		t.Fatal(err)
+	}
+	ids, _ := m.Claim(ctx, "e", 1, "")
+	if err := m.Propose(ctx, "e", []trials.Proposal{{ID: ids[0], Values: []float64{0.5}, Owner: "w", LeaseTTL: time.Hour}}); err != nil {
+		t.Fatal(err)
+	}
+	r := trials.Result{Loss: 1, Status: trials.StatusOK, LossVariance: math.Inf(1), TrueLoss: math.NaN(), HasTrueLoss: true}
+	if err := m.Finish(ctx, "e", trials.Lease{ID: 0, Attempt: 1}, trials.StateDone, r); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := trials.Export(ctx, &buf, m, "e"); err != nil {
+		t.Fatalf("Export: %v", err)
+	}
+	dst := trials.NewMemory(nil)
+	if _, err := trials.Import(ctx, &buf, dst, nil); err != nil {
+		t.Fatalf("Import: %v", err)
+	}
+	got, err := dst.Get(ctx, "e", 0)
+	if err != nil || !got.Result.Equal(r) {
+		t.Errorf("imported result %+v, %v; want %+v", got.Result, err, r)
+	}
+}
