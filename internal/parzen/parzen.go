@@ -279,8 +279,10 @@ func (s *Scratch) GMMLogPDF(dst, x []float64, m *Mixture, low, high, q float64) 
 		}
 		return dst
 	}
+	lse := &s.lse
+	lse.prepare(m)
 	for i, xi := range x {
-		dst[i] = math.Log(quantMass(m, math.Max(xi-q/2, low), math.Min(xi+q/2, high))) - logAccept
+		dst[i] = math.Log(lse.quantSum(m, math.Max(xi-q/2, low), math.Min(xi+q/2, high))) - logAccept
 	}
 	return dst
 }
@@ -318,6 +320,8 @@ func (s *Scratch) LGMMLogPDF(dst, x []float64, m *Mixture, low, high, q float64)
 		}
 		return dst
 	}
+	lse := &s.lse
+	lse.prepare(m)
 	elow, ehigh := math.Exp(low), math.Exp(high)
 	for i, xi := range x {
 		ub := math.Min(xi+q/2, ehigh)
@@ -325,7 +329,7 @@ func (s *Scratch) LGMMLogPDF(dst, x []float64, m *Mixture, low, high, q float64)
 		p := 0.0
 		if ub > lb {
 			// HyperOpt's lognormal_cdf floors its argument at EPS.
-			p = quantMass(m, math.Log(math.Max(lb, EPS)), math.Log(math.Max(ub, EPS)))
+			p = lse.quantSum(m, math.Log(math.Max(lb, EPS)), math.Log(math.Max(ub, EPS)))
 		}
 		dst[i] = math.Log(p) - logAccept
 	}
@@ -587,6 +591,64 @@ func argmaxDiff(ll, lg []float64) int {
 		}
 	}
 	return best
+}
+
+// quantSum returns Σ_k w_k (Φ_k(ub) - Φ_k(lb)), 0 if ub <= lb, as
+// quantMass, visiting the components nearest the interval first when the
+// means are sorted and stopping in each direction once every remaining
+// component's mass is bounded below e^-50 of the sum so far (a component at
+// distance d from the interval holds at most w·½exp(-d²/(2σ²))).
+func (l *logSumExp) quantSum(m *Mixture, lb, ub float64) float64 {
+	if ub <= lb {
+		return 0
+	}
+	if !l.sortedMus {
+		return quantMass(m, lb, ub)
+	}
+	mus, w, sig := l.mus, l.w, l.sig
+	n := len(mus)
+	// Quantized observations repeat: a run of components with the same
+	// mean and width has the same mass, computed once.
+	lastMu, lastSig, lastMass := math.NaN(), math.NaN(), 0.0
+	mass := func(k int) float64 {
+		if mus[k] != lastMu || sig[k] != lastSig {
+			lastMu, lastSig, lastMass = mus[k], sig[k], normMass(lb, ub, mus[k], sig[k])
+		}
+		return lastMass
+	}
+	s := w[l.wide] * normMass(lb, ub, mus[l.wide], sig[l.wide])
+	bound := func(d, sigHi, wHi float64) float64 {
+		if d <= 0 {
+			return wHi
+		}
+		z := d / sigHi
+		return 0.5 * wHi * math.Exp(-0.5*z*z)
+	}
+	// Components whose means lie in [lb, ub] are all visited.
+	lo, _ := slices.BinarySearch(mus, lb)
+	hi, _ := slices.BinarySearch(mus, ub)
+	for k := lo; k < hi; k++ {
+		if k != l.wide {
+			s += w[k] * mass(k)
+		}
+	}
+	for k, steps := hi, 0; k < n; k, steps = k+1, steps+1 {
+		if steps&31 == 0 && bound(mus[k]-ub, l.sufSig[k], l.sufW[k]) < s*l.pruneMargin {
+			break
+		}
+		if k != l.wide {
+			s += w[k] * mass(k)
+		}
+	}
+	for k, steps := lo-1, 0; k >= 0; k, steps = k-1, steps+1 {
+		if steps&31 == 0 && bound(lb-mus[k], l.preSig[k], l.preW[k]) < s*l.pruneMargin {
+			break
+		}
+		if k != l.wide {
+			s += w[k] * mass(k)
+		}
+	}
+	return s
 }
 
 // atLog is at in log space, over every component: for points so far out
