@@ -180,6 +180,17 @@ func (d Dist) check() (error, string) {
 			return ErrNotPositive, fmt.Sprintf("%v q of an integer hyperparameter must be a whole number, got %s", d.Kind, g(d.Q))
 		}
 	}
+	// Integer kinds must keep their values within ±2^53, where float64
+	// holds every integer and Go's int converts exactly.
+	if d.Int {
+		lo, hi := d.Low, d.High
+		if d.Kind == KindNormal || d.Kind == KindQNormal {
+			lo, hi = d.Mu-normalReach*d.Sigma, d.Mu+normalReach*d.Sigma
+		}
+		if d.Kind != KindLogNormal && d.Kind != KindQLogNormal && (math.Abs(lo) > maxInt || math.Abs(hi) > maxInt) {
+			return ErrBounds, fmt.Sprintf("%v integer values must stay within ±2^53, got a range from %s to %s", d.Kind, g(lo), g(hi))
+		}
+	}
 	// Ranges whose arithmetic would overflow float64: draws or densities
 	// would be infinite or NaN.
 	switch d.Kind {
@@ -201,6 +212,9 @@ func (d Dist) check() (error, string) {
 	}
 	return nil, ""
 }
+
+// maxInt is the largest integer below which every integer is a float64.
+const maxInt = 1 << 53
 
 // maxGridIndex bounds |x|/q for a quantized kind, so that x/q and its
 // rounding stay finite.
@@ -252,7 +266,7 @@ func (d Dist) Sample(r *rand.Rand) float64 {
 	case KindQNormal:
 		return quantize(d.Mu+d.Sigma*r.NormFloat64(), d.Q)
 	case KindLogNormal:
-		return math.Max(d.logNormal(r), math.SmallestNonzeroFloat64)
+		return d.logNormal(r)
 	case KindQLogNormal:
 		return quantize(d.logNormal(r), d.Q)
 	case KindRandInt:
@@ -291,11 +305,33 @@ func (d Dist) logUniform(r *rand.Rand) float64 {
 // float64 (and below q times that for QLogNormal, so that x/q is finite):
 // priors wide in log space would otherwise overflow to +Inf now and then.
 func (d Dist) logNormal(r *rand.Rand) float64 {
-	limit := math.MaxFloat64 / 4
-	if d.Kind == KindQLogNormal && d.Q < 1 {
-		limit *= d.Q
+	return d.Clamp(math.Exp(d.Mu + d.Sigma*r.NormFloat64()))
+}
+
+// Clamp returns x moved into the range the kind's values are kept in: a
+// log-uniform value into [Low, High] (exp(log x) may round past a bound); a
+// log-normal value below a quarter of the largest float64 (q times that for
+// QLogNormal with q < 1, so that x/q stays finite), below 2^53 for the
+// integer kinds, and above 0 for LogNormal. Other values are returned as
+// they are. Algorithms that work in log space apply it to their proposals.
+func (d Dist) Clamp(x float64) float64 {
+	switch d.Kind {
+	case KindLogUniform:
+		return math.Min(math.Max(x, d.Low), d.High)
+	case KindLogNormal, KindQLogNormal:
+		limit := math.MaxFloat64 / 4
+		if d.Kind == KindQLogNormal && d.Q < 1 {
+			limit *= d.Q
+		}
+		if d.Int {
+			limit = maxInt
+		}
+		x = math.Min(x, limit)
+		if d.Kind == KindLogNormal {
+			x = math.Max(x, math.SmallestNonzeroFloat64)
+		}
 	}
-	return math.Min(math.Exp(d.Mu+d.Sigma*r.NormFloat64()), limit)
+	return x
 }
 
 // onGrid reports whether x is a multiple of q, up to the rounding error of
@@ -316,7 +352,7 @@ func (d Dist) Contains(x float64) bool {
 	if math.IsNaN(x) || math.IsInf(x, 0) {
 		return false
 	}
-	if d.Int && x != math.Trunc(x) {
+	if d.Int && (x != math.Trunc(x) || math.Abs(x) > maxInt) {
 		return false
 	}
 	switch d.Kind {

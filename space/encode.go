@@ -333,7 +333,13 @@ func mapOf(v any) (get func(string) (any, bool), keys []string, ok bool) {
 func constEqual(c, v any) bool {
 	if a, ok := number(c); ok {
 		b, ok := number(v)
-		return ok && a == b
+		return ok && (a == b || (math.IsNaN(a) && math.IsNaN(b)))
+	}
+	if cv := reflect.ValueOf(c); cv.Kind() == reflect.Func {
+		// Functions are not comparable: the same function value (code
+		// pointer) counts as equal, so a choice of functions encodes.
+		vv := reflect.ValueOf(v)
+		return vv.Kind() == reflect.Func && vv.Type() == cv.Type() && vv.Pointer() == cv.Pointer() && cv.IsNil() == vv.IsNil()
 	}
 	switch c := c.(type) {
 	case string:

@@ -500,7 +500,10 @@ func constFromJSON(v any, path string) (any, error) {
 			if i, err := strconv.ParseInt(s, 10, 64); err == nil && i == int64(int(i)) {
 				return int(i), nil
 			}
-			return nil, &Error{Path: path, Msg: fmt.Sprintf("integer %s does not fit an int", s), Err: ErrStructure}
+			if u, err := strconv.ParseUint(s, 10, 64); err == nil {
+				return u, nil // a uint64 constant beyond int's range
+			}
+			return nil, &Error{Path: path, Msg: fmt.Sprintf("integer %s does not fit an int or a uint64", s), Err: ErrStructure}
 		}
 		f, err := x.Float64()
 		if err != nil {

@@ -164,8 +164,13 @@ func (c *compiler) compileParam(p *Param, path string) (*cnode, error) {
 			sum += x
 		}
 		d.Probs = slices.Clone(d.Probs)
-		for i := range d.Probs {
-			d.Probs[i] /= sum
+		// Rescale only probabilities that are off by more than rounding:
+		// rescaling normalized ones would move them by a few ulps on every
+		// JSON round trip, and with them the fingerprint.
+		if math.Abs(sum-1) > 1e-12 {
+			for i := range d.Probs {
+				d.Probs[i] /= sum
+			}
 		}
 	}
 	idx := len(c.s.params)

@@ -244,8 +244,11 @@ func pointKey(v space.Values) string {
 	b := make([]byte, 0, 8*len(v))
 	for _, x := range v {
 		bits := math.Float64bits(x)
-		if math.IsNaN(x) {
+		switch {
+		case math.IsNaN(x):
 			bits = math.Float64bits(math.NaN())
+		case x == 0:
+			bits = 0 // -0 is the point 0
 		}
 		b = binary.LittleEndian.AppendUint64(b, bits)
 	}
@@ -337,7 +340,21 @@ func (c Search) propose(s *space.Space, h *trials.History, o *obsSet, pending []
 	}
 	w.below = parzen.Split(w.below, w.losses, c.Gamma, gammaCap, &w.order)
 	return s.SampleWith(func(p int, _ space.Values) float64 {
-		d := s.Dist(p)
+		orig := s.Dist(p)
+		d := modelDist(orig)
+		x := c.drawParam(h, o, pending, r, w, p, d)
+		if d.Kind != orig.Kind {
+			// A wide randint: its rounding may reach an end's neighbour.
+			x = math.Min(math.Max(x, orig.Low), orig.High-1)
+		}
+		return x
+	})
+}
+
+// drawParam proposes hyperparameter p, modelled with prior d, from the
+// good and bad observations (w.below).
+func (c Search) drawParam(h *trials.History, o *obsSet, pending []space.Values, r *rand.Rand, w *workspace, p int, d space.Dist) float64 {
+	{
 		col := h.Column(p)
 		// The good observations, oldest first.
 		w.obsB = w.obsB[:0]
@@ -389,7 +406,7 @@ func (c Search) propose(s *space.Space, h *trials.History, o *obsSet, pending []
 			}
 		}
 		return c.draw(d, w, r, false)
-	})
+	}
 }
 
 // draw proposes a value of one hyperparameter from its good (w.obsB,
@@ -449,14 +466,25 @@ func (c Search) draw(d space.Dist, w *workspace, r *rand.Rand, sortedA bool) flo
 		w.ll = w.scratch.GMMLogPDF(w.ll, w.cand, &w.l, low, high, q)
 	}
 	x := w.cand[w.scratch.ArgmaxRatio(w.cand, w.ll, &w.g, low, high, q, logKind)]
-	// Keep the value in the prior's support against rounding of exp(log x).
-	switch d.Kind {
-	case space.KindLogUniform:
-		x = math.Min(math.Max(x, d.Low), d.High)
-	case space.KindLogNormal:
-		x = math.Max(x, math.SmallestNonzeroFloat64)
+	// Keep the value in the range the prior's draws are kept in: exp of a
+	// log-space draw can round past a bound or overflow.
+	return d.Clamp(x)
+}
+
+// maxCategories is the most options a randint is modelled with as a
+// categorical (HyperOpt's way, one count per option); a wider one is
+// modelled as the integers of a quantized uniform, whose estimator does not
+// grow with the number of options.
+const maxCategories = 1 << 16
+
+// modelDist returns the prior TPE models a hyperparameter with.
+func modelDist(d space.Dist) space.Dist {
+	if d.Kind == space.KindRandInt && d.High-d.Low > maxCategories {
+		// Every integer of [Low, High) gets the whole of its rounding
+		// interval.
+		return space.Dist{Kind: space.KindQUniform, Low: d.Low - 0.5, High: d.High - 0.5, Q: 1, Int: true}
 	}
-	return x
+	return d
 }
 
 func (c Search) drawCategorical(d space.Dist, w *workspace, r *rand.Rand) float64 {

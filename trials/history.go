@@ -115,7 +115,7 @@ func (h *History) Row(id ID) (int, bool) {
 }
 
 // Sorted returns the rows where hyperparameter p is active, in increasing
-// order of its value (equal values by row). The order is built on the first
+// order of its value (equal values by trial ID). The order is built on the first
 // call and kept up to date as trials are appended, so algorithms that fit
 // models to sorted observations need not sort on every suggestion. The
 // slice is shared and must not be modified.
@@ -133,7 +133,9 @@ func (h *History) Sorted(p int) []int32 {
 		case x > y:
 			return 1
 		}
-		return int(a - b)
+		// Equal values by trial ID, so that the order does not depend on
+		// the order rows arrived in (a resumed search reads them anew).
+		return int(h.ids[a] - h.ids[b])
 	}
 	if added := h.rows - done; added > 0 {
 		if added > 32 || added > len(s)/8 {

@@ -1,0 +1,155 @@
+package tpe_test
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/hyperopt-go/hyperopt/space"
+	"github.com/hyperopt-go/hyperopt/tpe"
+	"github.com/hyperopt-go/hyperopt/trials"
+)
+
+func reviewHistory(s *space.Space, vals []space.Values, losses []float64) *trials.History {
+	h := trials.NewHistory(s.Len())
+	ts := make([]trials.Trial, len(vals))
+	for i := range vals {
+		ts[i] = trials.Trial{ID: trials.ID(i), State: trials.StateDone, Values: vals[i], Result: trials.OK(losses[i])}
+	}
+	h.Apply(ts, int64(len(ts)))
+	return h
+}
+
+func TestReviewHugeRandIntPanics(t *testing.T) {
+	s, err := space.New(space.RandIntRange("n", 0, 1<<50))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(1, 1))
+	var vals []space.Values
+	var losses []float64
+	for i := 0; i < 30; i++ {
+		vals = append(vals, s.Sample(r))
+		losses = append(losses, float64(i))
+	}
+	h := reviewHistory(s, vals, losses)
+	defer func() {
+		if e := recover(); e != nil {
+			t.Errorf("Suggest panics on RandIntRange(0, 2^50) accepted by New: %v", e)
+		}
+	}()
+	out, err := tpe.Search{}.Suggest(context.Background(), s, h, []trials.ID{30}, 1)
+	if err != nil || len(out) != 1 || s.Validate(out[0]) != nil {
+		t.Errorf("Suggest = %v, %v", out, err)
+	}
+}
+
+func TestReviewNoDuplicatesNegativeZero(t *testing.T) {
+	s, err := space.New(space.Dict{"x": space.QUniform("x", -1, 1, 1), "c": space.Choice("c", "a", "b")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, _ := s.Index("x")
+	ic, _ := s.Index("c")
+	mk := func(x, c float64) space.Values {
+		v := s.NewValues()
+		v[ix], v[ic] = x, c
+		return v
+	}
+	// Every point but (x=1, c=1) has been evaluated.
+	vals := []space.Values{mk(-1, 0), mk(-1, 1), mk(0, 0), mk(0, 1), mk(1, 0)}
+	h := reviewHistory(s, vals, []float64{1, 2, 3, 4, 5})
+	dups := 0
+	for seed := uint64(0); seed < 20; seed++ {
+		out, err := tpe.Search{NoDuplicates: true}.Suggest(context.Background(), s, h, []trials.ID{5}, seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v := out[0]; !(v[ix] == 1 && v[ic] == 1) {
+			dups++
+			if dups == 1 {
+				t.Errorf("seed %d: NoDuplicates proposed x=%v (signbit %v), c=%v, an evaluated point; only (1, 1) is unseen", seed, v[ix], math.Signbit(v[ix]), v[ic])
+			}
+		}
+	}
+	if dups > 0 {
+		t.Errorf("%d of 20 seeds proposed a duplicate", dups)
+	}
+}
+
+// The same trials applied to a History in a different row order (IDs
+// unchanged) must give the same proposal.
+func TestReviewRowOrderDependence(t *testing.T) {
+	s, err := space.New(space.Uniform("x", 0, 10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(7, 7))
+	n := 200
+	ts := make([]trials.Trial, n)
+	for i := range ts {
+		v := s.Sample(r)
+		v[0] = math.Floor(v[0]) // repeated values, as from enqueued points
+		ts[i] = trials.Trial{ID: trials.ID(i), State: trials.StateDone, Values: v, Result: trials.OK(math.Abs(v[0]-3) + r.Float64())}
+	}
+	h1 := trials.NewHistory(s.Len())
+	h1.Apply(ts, int64(n))
+	rev := make([]trials.Trial, n)
+	for i := range ts {
+		rev[i] = ts[n-1-i]
+	}
+	h2 := trials.NewHistory(s.Len())
+	h2.Apply(rev, int64(n))
+	diff := 0
+	for seed := uint64(0); seed < 50; seed++ {
+		a, _ := tpe.Search{}.Suggest(context.Background(), s, h1, []trials.ID{trials.ID(n)}, seed)
+		b, _ := tpe.Search{}.Suggest(context.Background(), s, h2, []trials.ID{trials.ID(n)}, seed)
+		if a[0][0] != b[0][0] {
+			if diff == 0 {
+				t.Errorf("seed %d: proposal %v with trials in ID order, %v with the same trials in reverse row order", seed, a[0][0], b[0][0])
+			}
+			diff++
+		}
+	}
+	if diff > 0 {
+		t.Errorf("%d of 50 seeds differ", diff)
+	}
+}
+
+// Space.Sample clamps LogNormal/QLogNormal draws below MaxFloat64/4 (dist.go
+// logNormal); TPE's draw does not, so it proposes +Inf.
+func TestReviewLogNormalOverflow(t *testing.T) {
+	for _, root := range []*space.Param{space.LogNormal("a", 700, 10), space.QLogNormal("a", 700, 10, 1)} {
+		s, err := space.New(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := rand.New(rand.NewPCG(1, 2))
+		var vals []space.Values
+		var losses []float64
+		for i := 0; i < 30; i++ {
+			vals = append(vals, s.Sample(r))
+			losses = append(losses, r.Float64())
+		}
+		h := reviewHistory(s, vals, losses)
+		for _, alg := range []tpe.Search{{}, {Candidates: 1}} {
+			bad := 0
+			for seed := uint64(0); seed < 100; seed++ {
+				out, err := alg.Suggest(context.Background(), s, h, []trials.ID{30}, seed)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := s.Validate(out[0]); err != nil {
+					if bad == 0 {
+						t.Errorf("%v candidates=%d seed %d: proposal fails Validate: %v", s.Dist(0), alg.Candidates, seed, err)
+					}
+					bad++
+				}
+			}
+			if bad > 0 {
+				t.Errorf("%v candidates=%d: %d of 100 proposals invalid", s.Dist(0), alg.Candidates, bad)
+			}
+		}
+	}
+}
