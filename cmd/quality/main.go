@@ -33,7 +33,11 @@ func main() {
 	for _, a := range quality.Algos() {
 		names = append(names, a.Name)
 	}
-	algos := flag.String("algos", strings.Join(names, ","), "comma-separated algorithms to compare")
+	var more []string
+	for _, a := range quality.ParallelAlgos() {
+		more = append(more, a.Name)
+	}
+	algos := flag.String("algos", strings.Join(names, ","), "comma-separated algorithms to compare; also available: "+strings.Join(more, ", "))
 	flag.Parse()
 	if err := run(*seeds, *evals, *problems, *algos); err != nil {
 		fmt.Fprintln(os.Stderr, "quality:", err)
@@ -57,7 +61,7 @@ func run(seeds, evals int, problems, algos string) error {
 	}
 	byName := map[string]quality.Algo{}
 	var known []string
-	for _, a := range quality.Algos() {
+	for _, a := range append(quality.Algos(), quality.ParallelAlgos()...) {
 		byName[a.Name] = a
 		known = append(known, a.Name)
 	}

@@ -24,6 +24,9 @@ import (
 type Algo struct {
 	Name string
 	New  func() fmin.Algorithm
+	// Parallel is how many trials are in flight (fmin's Parallelism, in
+	// Deterministic mode so that the table stays repeatable); 0 means one.
+	Parallel int
 }
 
 // Algos returns the algorithms compared by default: random search
@@ -36,6 +39,18 @@ func Algos() []Algo {
 		{Name: "tpe-hyperopt", New: func() fmin.Algorithm { return tpe.Search{} }},
 		{Name: "tpe-startup10", New: func() fmin.Algorithm { return tpe.Search{StartupTrials: 10} }},
 	}
+}
+
+// ParallelAlgos returns HyperOpt's TPE with 8 trials in flight, under each
+// constant liar (tpe.Search.Liar): "tpe-par8" (+Inf, HyperOpt's), and
+// "tpe-par8-worst", "-mean", "-best". Compare them with "tpe-hyperopt",
+// the same algorithm one trial at a time.
+func ParallelAlgos() []Algo {
+	out := []Algo{{Name: "tpe-par8", New: func() fmin.Algorithm { return tpe.Search{} }, Parallel: 8}}
+	for _, l := range []tpe.Lie{tpe.LieWorst, tpe.LieMean, tpe.LieBest} {
+		out = append(out, Algo{Name: "tpe-par8-" + l.String(), New: func() fmin.Algorithm { return tpe.Search{Liar: l} }, Parallel: 8})
+	}
+	return out
 }
 
 // Checkpoints returns the evaluation counts the table reports for a budget
@@ -83,10 +98,12 @@ func Run(ctx context.Context, p Problem, a Algo, seed uint64, evals int) ([]floa
 		return trials.OK(p.Loss(t.Config(), shift)), nil
 	}
 	res, err := fmin.Minimize(ctx, obj, s, &fmin.Options{
-		Algorithm: a.New(),
-		MaxEvals:  evals,
-		Seed:      seed,
-		Progress:  fmin.ProgressOff,
+		Algorithm:     a.New(),
+		MaxEvals:      evals,
+		Seed:          seed,
+		Progress:      fmin.ProgressOff,
+		Parallelism:   max(a.Parallel, 1),
+		Deterministic: a.Parallel > 1,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("quality: %s, %s, seed %d: %w", p.Name, a.Name, seed, err)
