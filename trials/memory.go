@@ -108,17 +108,18 @@ func (m *Memory) exp(key string) (*memExp, error) {
 	return e, nil
 }
 
-// do runs f on experiment exp under the store's lock.
-func (m *Memory) do(ctx context.Context, exp string, f func(e *memExp) error) error {
+// lockExp locks the store and returns experiment exp; when it returns no
+// error the caller holds m.mu and must unlock it.
+func (m *Memory) lockExp(ctx context.Context, exp string) (*memExp, error) {
 	if err := m.lock(ctx); err != nil {
-		return err
+		return nil, err
 	}
-	defer m.mu.Unlock()
 	e, err := m.exp(exp)
 	if err != nil {
-		return err
+		m.mu.Unlock()
+		return nil, err
 	}
-	return f(e)
+	return e, nil
 }
 
 // trial returns the trial with values id of e.
@@ -216,14 +217,11 @@ func (m *Memory) Experiments(ctx context.Context) ([]Experiment, error) {
 
 // Claim implements Store.
 func (m *Memory) Claim(ctx context.Context, exp string, n int, requestID string) ([]ID, error) {
-	if err := m.lock(ctx); err != nil {
-		return nil, err
-	}
-	defer m.mu.Unlock()
-	e, err := m.exp(exp)
+	e, err := m.lockExp(ctx, exp)
 	if err != nil {
 		return nil, err
 	}
+	defer m.mu.Unlock()
 	if requestID != "" {
 		if ids, ok := e.requests[requestID]; ok {
 			return slices.Clone(ids), nil
@@ -254,14 +252,11 @@ func (m *Memory) Claim(ctx context.Context, exp string, n int, requestID string)
 
 // Propose implements Store.
 func (m *Memory) Propose(ctx context.Context, exp string, ps []Proposal) error {
-	if err := m.lock(ctx); err != nil {
-		return err
-	}
-	defer m.mu.Unlock()
-	e, err := m.exp(exp)
+	e, err := m.lockExp(ctx, exp)
 	if err != nil {
 		return err
 	}
+	defer m.mu.Unlock()
 	// Check everything first: a Propose is all or nothing.
 	var first map[ID]int // the index in ps of each trial's first proposal
 	if len(ps) > 1 {
@@ -313,14 +308,11 @@ func sameNaN(a, b []float64) bool {
 
 // Release implements Store.
 func (m *Memory) Release(ctx context.Context, exp string, ids []ID) error {
-	if err := m.lock(ctx); err != nil {
-		return err
-	}
-	defer m.mu.Unlock()
-	e, err := m.exp(exp)
+	e, err := m.lockExp(ctx, exp)
 	if err != nil {
 		return err
 	}
+	defer m.mu.Unlock()
 	for _, id := range ids {
 		if id < 0 || int(id) >= len(e.slots) {
 			return fmt.Errorf("release trial %d of %q: %w", id, exp, ErrNotFound)
@@ -340,14 +332,11 @@ func (m *Memory) Release(ctx context.Context, exp string, ids []ID) error {
 
 // Reserve implements Store.
 func (m *Memory) Reserve(ctx context.Context, exp, owner string, ttl time.Duration) (Trial, error) {
-	if err := m.lock(ctx); err != nil {
-		return Trial{}, err
-	}
-	defer m.mu.Unlock()
-	e, err := m.exp(exp)
+	e, err := m.lockExp(ctx, exp)
 	if err != nil {
 		return Trial{}, err
 	}
+	defer m.mu.Unlock()
 	now := m.now()
 	var t *Trial
 	for e.queued.Len() > 0 {
@@ -391,27 +380,33 @@ func (e *memExp) leased(l Lease) (*Trial, error) {
 // A heartbeat changes only the lease's expiry, which Changes does not need
 // to carry: it does not advance the sequence number.
 func (m *Memory) Heartbeat(ctx context.Context, exp string, l Lease, ttl time.Duration) error {
-	return m.do(ctx, exp, func(e *memExp) error {
-		t, err := e.leased(l)
-		if err != nil {
-			return err
-		}
-		t.LeaseUntil = m.now().Add(ttl)
-		return nil
-	})
+	e, err := m.lockExp(ctx, exp)
+	if err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	t, err := e.leased(l)
+	if err != nil {
+		return err
+	}
+	t.LeaseUntil = m.now().Add(ttl)
+	return nil
 }
 
 // Report implements Store.
 func (m *Memory) Report(ctx context.Context, exp string, l Lease, r Report) error {
-	return m.do(ctx, exp, func(e *memExp) error {
-		t, err := e.leased(l)
-		if err != nil {
-			return err
-		}
-		t.Reports = append(t.Reports, r)
-		e.touch(t)
-		return nil
-	})
+	e, err := m.lockExp(ctx, exp)
+	if err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	t, err := e.leased(l)
+	if err != nil {
+		return err
+	}
+	t.Reports = append(t.Reports, r)
+	e.touch(t)
+	return nil
 }
 
 // Finish implements Store.
@@ -419,14 +414,11 @@ func (m *Memory) Finish(ctx context.Context, exp string, l Lease, state State, r
 	if state != StateDone && state != StateError {
 		return fmt.Errorf("trials: finish with state %v: want done or error", state)
 	}
-	if err := m.lock(ctx); err != nil {
-		return err
-	}
-	defer m.mu.Unlock()
-	e, err := m.exp(exp)
+	e, err := m.lockExp(ctx, exp)
 	if err != nil {
 		return err
 	}
+	defer m.mu.Unlock()
 	t, err := e.trial(l.ID)
 	if err != nil {
 		return err
@@ -461,14 +453,11 @@ func (m *Memory) Cancel(ctx context.Context, exp string, ids []ID) error {
 }
 
 func (m *Memory) move(ctx context.Context, exp string, ids []ID, to State, from func(State) bool) error {
-	if err := m.lock(ctx); err != nil {
-		return err
-	}
-	defer m.mu.Unlock()
-	e, err := m.exp(exp)
+	e, err := m.lockExp(ctx, exp)
 	if err != nil {
 		return err
 	}
+	defer m.mu.Unlock()
 	for _, id := range ids {
 		if _, err := e.trial(id); err != nil {
 			return err
@@ -506,28 +495,26 @@ func strip(t *Trial) Trial {
 
 // Get implements Store.
 func (m *Memory) Get(ctx context.Context, exp string, id ID) (Trial, error) {
-	var out Trial
-	err := m.do(ctx, exp, func(e *memExp) error {
-		t, err := e.trial(id)
-		if err == nil {
-			out = strip(t)
-		}
-		return err
-	})
-	return out, err
+	e, err := m.lockExp(ctx, exp)
+	if err != nil {
+		return Trial{}, err
+	}
+	defer m.mu.Unlock()
+	t, err := e.trial(id)
+	if err != nil {
+		return Trial{}, err
+	}
+	return strip(t), nil
 }
 
 // Changes implements Store. It costs time in proportion to the number of
 // changes since since, not to the number of trials.
 func (m *Memory) Changes(ctx context.Context, exp string, since int64) ([]Trial, int64, error) {
-	if err := m.lock(ctx); err != nil {
-		return nil, 0, err
-	}
-	defer m.mu.Unlock()
-	e, err := m.exp(exp)
+	e, err := m.lockExp(ctx, exp)
 	if err != nil {
 		return nil, 0, err
 	}
+	defer m.mu.Unlock()
 	since = max(0, min(since, e.Seq))
 	log := e.log[since:]
 	seen := make(map[ID]struct{}, len(log))
@@ -547,20 +534,20 @@ func (m *Memory) Changes(ctx context.Context, exp string, since int64) ([]Trial,
 
 // Attachment implements Store.
 func (m *Memory) Attachment(ctx context.Context, exp string, id ID, name string) ([]byte, error) {
-	var out []byte
-	err := m.do(ctx, exp, func(e *memExp) error {
-		t, err := e.trial(id)
-		if err != nil {
-			return err
-		}
-		b, ok := t.Result.Attachments[name]
-		if !ok {
-			return fmt.Errorf("attachment %q of trial %d of %q: %w", name, id, exp, ErrNotFound)
-		}
-		out = bytes.Clone(b)
-		return nil
-	})
-	return out, err
+	e, err := m.lockExp(ctx, exp)
+	if err != nil {
+		return nil, err
+	}
+	defer m.mu.Unlock()
+	t, err := e.trial(id)
+	if err != nil {
+		return nil, err
+	}
+	b, ok := t.Result.Attachments[name]
+	if !ok {
+		return nil, fmt.Errorf("attachment %q of trial %d of %q: %w", name, id, exp, ErrNotFound)
+	}
+	return bytes.Clone(b), nil
 }
 
 // Close implements Store. The data is dropped.
