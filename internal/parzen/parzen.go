@@ -800,13 +800,19 @@ func NBelow(n int, gamma float64, gammaCap int) int {
 // the few lowest in one pass, without sorting all the losses. scratch, if
 // not nil, is reused.
 func Split(below []bool, losses []float64, gamma float64, gammaCap int, scratch *[]int) []bool {
+	return SplitN(below, losses, NBelow(len(losses), gamma, gammaCap), scratch)
+}
+
+// SplitN is Split with the size of the good group given: it marks the k
+// observations with the lowest losses (all of them if k >= len(losses)).
+func SplitN(below []bool, losses []float64, k int, scratch *[]int) []bool {
 	n := len(losses)
 	if cap(below) < n {
 		below = make([]bool, n)
 	}
 	below = below[:n]
 	clear(below)
-	k := min(NBelow(n, gamma, gammaCap), n)
+	k = min(k, n)
 	if k <= 0 {
 		return below
 	}

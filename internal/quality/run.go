@@ -31,13 +31,17 @@ type Algo struct {
 
 // Algos returns the algorithms compared by default: random search
 // ("random"), HyperOpt's TPE with HyperOpt's settings ("tpe-hyperopt",
-// tpe.Search{}), and the same with 10 start-up trials instead of 20
-// ("tpe-startup10"), as the published peer figures used.
+// tpe.Search{}), the same with 10 start-up trials instead of 20
+// ("tpe-startup10"), as the published peer figures used, and both with
+// Optuna's good group of 10% of the trials ("tpe-linear10",
+// "tpe-linear10-startup10").
 func Algos() []Algo {
 	return []Algo{
 		{Name: "random", New: func() fmin.Algorithm { return random.Search{} }},
 		{Name: "tpe-hyperopt", New: func() fmin.Algorithm { return tpe.Search{} }},
 		{Name: "tpe-startup10", New: func() fmin.Algorithm { return tpe.Search{StartupTrials: 10} }},
+		{Name: "tpe-linear10", New: func() fmin.Algorithm { return tpe.Search{LinearGamma: 0.1} }},
+		{Name: "tpe-linear10-startup10", New: func() fmin.Algorithm { return tpe.Search{LinearGamma: 0.1, StartupTrials: 10} }},
 	}
 }
 
