@@ -122,6 +122,7 @@ const (
 
 var stopNames = [...]string{StopMaxEvals: "max evals", StopTimeout: "timeout", StopLossThreshold: "loss threshold", StopEarly: "early stop", StopExhausted: "exhausted", StopCanceled: "canceled", StopError: "error"}
 
+// String returns the reason in words ("max evals", "timeout", ...).
 func (s StopReason) String() string {
 	if int(s) < len(stopNames) && stopNames[s] != "" {
 		return stopNames[s]

@@ -61,6 +61,7 @@ type Error struct {
 	Err   error  // the reason: one of the Err* variables of this package
 }
 
+// Error returns "space: ", the path and label if known, and the detail.
 func (e *Error) Error() string {
 	s := "space: "
 	if e.Path != "" {

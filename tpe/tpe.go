@@ -91,6 +91,7 @@ const (
 
 var lieNames = [...]string{LieInf: "inf", LieWorst: "worst", LieMean: "mean", LieBest: "best"}
 
+// String returns the lie's name: "inf", "worst", "mean" or "best".
 func (l Lie) String() string {
 	if int(l) < len(lieNames) {
 		return lieNames[l]

@@ -32,6 +32,7 @@ type MismatchError struct {
 	Err        error
 }
 
+// Error names the experiment and both settings.
 func (e *MismatchError) Error() string {
 	return fmt.Sprintf("trials: experiment %q was created with %s %s, not %s", e.Experiment, e.What, e.Stored, e.Given)
 }

@@ -41,6 +41,8 @@ const (
 
 var stateNames = [...]string{StateQueued: "queued", StateRunning: "running", StateDone: "done", StateError: "error", StateCanceled: "canceled"}
 
+// String returns the state's name ("queued", "running", "done", "error",
+// "canceled").
 func (s State) String() string {
 	if int(s) < len(stateNames) && stateNames[s] != "" {
 		return stateNames[s]
@@ -75,6 +77,7 @@ const (
 	StatusFail                   // the objective reported failure, or a NaN or infinite loss
 )
 
+// String returns "ok", "fail", or "none" for a trial without a result.
 func (s Status) String() string {
 	switch s {
 	case StatusOK:
