@@ -28,6 +28,7 @@ func BenchmarkSuggest(b *testing.B) {
 		alg  fmin.Algorithm
 	}{
 		{"compat", tpe.HyperoptCompat()},
+		{"multivariate", tpe.Search{LinearGamma: 0.1, StartupTrials: 10, Multivariate: true}},
 		{"random", random.Search{}},
 	}
 	for _, a := range algos {

@@ -1,6 +1,11 @@
 package tpe
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+
+	"github.com/hyperopt-go/hyperopt/space"
+)
 
 // The good group's size: HyperOpt's square-root rule, or Optuna's linear
 // one with LinearGamma, both capped at 25.
@@ -20,5 +25,32 @@ func TestNBelow(t *testing.T) {
 		if got := c.s.withDefaults().nBelow(c.n); got != c.want {
 			t.Errorf("%+v: nBelow(%d) = %d, want %d", c.s, c.n, got, c.want)
 		}
+	}
+}
+
+// The multivariate model's groups are the hyperparameters active under the
+// same conditions.
+func TestJointGroups(t *testing.T) {
+	s, err := space.New(space.Dict{
+		"lr": space.LogUniform("lr", 1e-5, 1),
+		"model": space.Choice("model",
+			space.Dict{"C": space.LogUniform("C", 1e-3, 1e3), "kernel": space.Choice("kernel", "linear", "rbf")},
+			space.Dict{"depth": space.QUniformInt("depth", 1, 20, 1)},
+		),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got [][]string
+	for _, g := range jointGroups(s) {
+		var names []string
+		for _, p := range g {
+			names = append(names, s.Label(p))
+		}
+		got = append(got, names)
+	}
+	want := [][]string{{"lr", "model"}, {"C", "kernel"}, {"depth"}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("groups %v, want %v", got, want)
 	}
 }

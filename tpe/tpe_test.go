@@ -237,13 +237,21 @@ func TestDegenerate(t *testing.T) {
 				}
 				h.Apply(ts, int64(n))
 				ids := []trials.ID{trials.ID(n), trials.ID(n + 1), trials.ID(n + 2)}
-				vs, err := tpe.Search{StartupTrials: 1}.Suggest(context.Background(), s, h, ids, 5)
-				if err != nil || len(vs) != 3 {
-					t.Fatalf("%s/%s/%d: Suggest = %d points, %v", sname, lname, n, len(vs), err)
-				}
-				for _, v := range vs {
-					if err := s.Validate(v); err != nil {
-						t.Errorf("%s/%s/%d: invalid proposal %v: %v", sname, lname, n, v, err)
+				for _, alg := range []tpe.Search{{StartupTrials: 1}, {StartupTrials: 1, LinearGamma: 0.1, Multivariate: true}} {
+					vs, err := alg.Suggest(context.Background(), s, h, ids, 5)
+					if err != nil || len(vs) != 3 {
+						t.Fatalf("%s/%s/%d: Suggest = %d points, %v", sname, lname, n, len(vs), err)
+					}
+					for _, v := range vs {
+						if err := s.Validate(v); err != nil {
+							t.Errorf("%s/%s/%d, multivariate %v: invalid proposal %v: %v", sname, lname, n, alg.Multivariate, v, err)
+						}
+					}
+					// One at a time, each sees no pending proposal, so the
+					// multivariate model is used.
+					one, err := alg.Suggest(context.Background(), s, h, ids[:1], 5)
+					if err != nil || s.Validate(one[0]) != nil {
+						t.Errorf("%s/%s/%d, multivariate %v: single proposal %v, %v", sname, lname, n, alg.Multivariate, one, err)
 					}
 				}
 			}

@@ -34,7 +34,8 @@ type Algo struct {
 // tpe.Search{}), the same with 10 start-up trials instead of 20
 // ("tpe-startup10"), as the published peer figures used, and both with
 // Optuna's good group of 10% of the trials ("tpe-linear10",
-// "tpe-linear10-startup10").
+// "tpe-linear10-startup10"), and the last with the joint model of the
+// hyperparameters active together ("tpe-multivariate").
 func Algos() []Algo {
 	return []Algo{
 		{Name: "random", New: func() fmin.Algorithm { return random.Search{} }},
@@ -42,6 +43,7 @@ func Algos() []Algo {
 		{Name: "tpe-startup10", New: func() fmin.Algorithm { return tpe.Search{StartupTrials: 10} }},
 		{Name: "tpe-linear10", New: func() fmin.Algorithm { return tpe.Search{LinearGamma: 0.1} }},
 		{Name: "tpe-linear10-startup10", New: func() fmin.Algorithm { return tpe.Search{LinearGamma: 0.1, StartupTrials: 10} }},
+		{Name: "tpe-multivariate", New: func() fmin.Algorithm { return tpe.Search{LinearGamma: 0.1, StartupTrials: 10, Multivariate: true} }},
 	}
 }
 

@@ -1,0 +1,289 @@
+package tpe
+
+import (
+	"math"
+	"math/rand/v2"
+
+	"github.com/hyperopt-go/hyperopt/internal/parzen"
+	"github.com/hyperopt-go/hyperopt/space"
+	"github.com/hyperopt-go/hyperopt/trials"
+)
+
+// jointGroups returns the groups of hyperparameters that are active under
+// the same conditions (so together in every trial), by first member.
+func jointGroups(s *space.Space) [][]int {
+	index := map[string]int{}
+	var out [][]int
+	for _, p := range s.Params() {
+		key := ""
+		for _, and := range p.Conditions {
+			key += "|"
+			for _, c := range and {
+				key += c.String() + "&"
+			}
+		}
+		g, ok := index[key]
+		if !ok {
+			g = len(out)
+			index[key] = g
+			out = append(out, nil)
+		}
+		out[g] = append(out[g], p.Index)
+	}
+	return out
+}
+
+// jdim is how one hyperparameter is modelled in a joint estimator.
+type jdim struct {
+	p         int
+	cat       bool // an index among k options
+	k         int  // options
+	probs     []float64
+	off       float64 // the index's offset (randint's low)
+	log       bool    // modelled in log space
+	floor     float64 // floor before the log of a quantized log kind
+	low, high float64 // bounds in model space (infinite for normal kinds)
+	mu, scale float64 // the prior's centre and width in model space
+}
+
+func jdimOf(d space.Dist, p int) jdim {
+	m := jdim{p: p, low: math.Inf(-1), high: math.Inf(1)}
+	switch d.Kind {
+	case space.KindChoice, space.KindRandInt:
+		m.cat, m.k, m.off, m.probs = true, int(d.High-d.Low), d.Low, d.Probs
+	case space.KindUniform, space.KindQUniform:
+		m.low, m.high = d.Low, d.High
+	case space.KindLogUniform, space.KindQLogUniform:
+		m.log, m.low, m.high = true, math.Log(d.Low), math.Log(d.High)
+		m.floor = math.Max(parzen.EPS, d.Low)
+	case space.KindNormal, space.KindQNormal:
+		m.mu, m.scale = d.Mu, d.Sigma
+	case space.KindLogNormal, space.KindQLogNormal:
+		m.log, m.mu, m.scale, m.floor = true, d.Mu, d.Sigma, parzen.EPS
+	}
+	if !math.IsInf(m.low, 0) {
+		m.mu, m.scale = 0.5*(m.low+m.high), m.high-m.low
+	}
+	return m
+}
+
+func (m jdim) in(x float64) float64 {
+	switch {
+	case m.cat:
+		return x - m.off
+	case m.log:
+		return math.Log(math.Max(x, m.floor))
+	}
+	return x
+}
+
+// jointKDE is a mixture of product kernels: the prior (component 0) and one
+// per observation, each Gaussian (truncated to the bounds) in continuous
+// dimensions, with a width per dimension shared by the observations
+// (Optuna's multivariate rule), and categorical in the others.
+type jointKDE struct {
+	dims    []jdim
+	pts     [][]float64 // observations in model space
+	w       []float64   // weights: prior first, then the observations
+	sigma   []float64   // per dimension, the observations' width
+	logNorm [][]float64 // per component and continuous dimension: log of its mass inside the bounds
+	cst     []float64   // per component: log w - Σ (log σ + log√(2π) + logNorm) over continuous dimensions
+	inv     []float64   // per dimension, 1/σ of the observations' kernels
+	terms   []float64
+}
+
+func newJointKDE(pts [][]float64, dims []jdim, priorWeight float64) *jointKDE {
+	n, d := len(pts), len(dims)
+	k := &jointKDE{dims: dims, pts: pts, w: make([]float64, n+1), sigma: make([]float64, d)}
+	k.w[0] = priorWeight
+	for i := 1; i <= n; i++ {
+		k.w[i] = 1
+	}
+	sum := priorWeight + float64(n)
+	for i := range k.w {
+		k.w[i] /= sum
+	}
+	factor := 0.2 * math.Pow(float64(max(n, 1)), -1/float64(d+4))
+	for j, dm := range dims {
+		if dm.cat {
+			continue
+		}
+		k.sigma[j] = math.Max(factor*dm.scale, 1e-3*dm.scale)
+	}
+	k.logNorm = make([][]float64, n+1)
+	k.cst = make([]float64, n+1)
+	k.inv = make([]float64, d)
+	k.terms = make([]float64, n+1)
+	logSqrt2Pi := 0.5 * math.Log(2*math.Pi)
+	for j, dm := range dims {
+		if !dm.cat {
+			k.inv[j] = 1 / k.sigma[j]
+		}
+	}
+	one := parzen.Mixture{Weights: []float64{1}, Mus: []float64{0}, Sigmas: []float64{1}}
+	for c := 0; c <= n; c++ {
+		k.logNorm[c] = make([]float64, d)
+		k.cst[c] = math.Log(k.w[c])
+		for j, dm := range dims {
+			if dm.cat {
+				continue
+			}
+			mu, s := k.center(c, j), k.width(c, j)
+			if !math.IsInf(dm.low, -1) {
+				one.Mus[0], one.Sigmas[0] = mu, s
+				k.logNorm[c][j] = math.Log(parzen.Accept(&one, dm.low, dm.high))
+			}
+			k.cst[c] -= math.Log(s) + logSqrt2Pi + k.logNorm[c][j]
+		}
+	}
+	return k
+}
+
+func (k *jointKDE) center(c, j int) float64 {
+	if c == 0 {
+		return k.dims[j].mu
+	}
+	return k.pts[c-1][j]
+}
+
+func (k *jointKDE) width(c, j int) float64 {
+	if c == 0 {
+		return k.dims[j].scale
+	}
+	return k.sigma[j]
+}
+
+// catProb is component c's probability of option x in dimension j.
+func (k *jointKDE) catProb(c, j int, x float64) float64 {
+	dm := k.dims[j]
+	prior := 1 / float64(dm.k)
+	if dm.probs != nil {
+		prior = dm.probs[int(x)]
+	}
+	if c == 0 {
+		return prior
+	}
+	// An observation's kernel keeps its option with weight 1 and spreads a
+	// prior-shaped pseudocount (weight 1) over all options.
+	p := prior / 2
+	if x == k.pts[c-1][j] {
+		p += 0.5
+	}
+	return p
+}
+
+func (k *jointKDE) logPDF(x []float64) float64 {
+	mx := math.Inf(-1)
+	terms := k.terms
+	for c := range k.w {
+		t := k.cst[c]
+		for j, dm := range k.dims {
+			if dm.cat {
+				t += math.Log(k.catProb(c, j, x[j]))
+				continue
+			}
+			var z float64
+			if c == 0 {
+				z = (x[j] - dm.mu) / dm.scale
+			} else {
+				z = (x[j] - k.pts[c-1][j]) * k.inv[j]
+			}
+			t -= 0.5 * z * z
+		}
+		terms[c] = t
+		if t > mx {
+			mx = t
+		}
+	}
+	sum := 0.0
+	for _, t := range terms {
+		if d := t - mx; d > -50 {
+			sum += math.Exp(d)
+		}
+	}
+	return math.Log(sum) + mx
+}
+
+func (k *jointKDE) sample(r *rand.Rand, x []float64) {
+	u := r.Float64()
+	c := 0
+	for c < len(k.w)-1 && u >= k.w[c] {
+		u -= k.w[c]
+		c++
+	}
+	for j, dm := range k.dims {
+		if dm.cat {
+			// Draw from the component's categorical.
+			u := r.Float64()
+			opt := dm.k - 1
+			for o := 0; o < dm.k; o++ {
+				p := k.catProb(c, j, float64(o))
+				if u < p {
+					opt = o
+					break
+				}
+				u -= p
+			}
+			x[j] = float64(opt)
+			continue
+		}
+		mu, s := k.center(c, j), k.width(c, j)
+		m := parzen.Mixture{Weights: []float64{1}, Mus: []float64{mu}, Sigmas: []float64{s}}
+		var one [1]float64
+		x[j] = parzen.Sample(one[:0], r, &m, dm.low, dm.high, 0, false, 1)[0]
+	}
+}
+
+// jointPropose proposes the values of one group of hyperparameters jointly
+// from the good (below) and bad observations of the trials where the group
+// was active; it returns false when either side is empty.
+func (c Search) jointPropose(s *space.Space, h *trials.History, o *obsSet, below []bool, group []int, r *rand.Rand, v space.Values) bool {
+	dims := make([]jdim, len(group))
+	for j, p := range group {
+		dims[j] = jdimOf(s.Dist(p), p)
+	}
+	var good, bad [][]float64
+	for i, row := range o.rows {
+		if math.IsNaN(h.Value(row, group[0])) {
+			continue
+		}
+		pt := make([]float64, len(group))
+		for j, p := range group {
+			pt[j] = dims[j].in(h.Value(row, p))
+		}
+		if below[i] {
+			good = append(good, pt)
+		} else {
+			bad = append(bad, pt)
+		}
+	}
+	if len(good) == 0 || len(bad) == 0 {
+		return false
+	}
+	l := newJointKDE(good, dims, c.PriorWeight)
+	g := newJointKDE(bad, dims, c.PriorWeight)
+	best, cand := make([]float64, len(group)), make([]float64, len(group))
+	bestScore := math.Inf(-1)
+	for i := range c.Candidates {
+		l.sample(r, cand)
+		if sc := l.logPDF(cand) - g.logPDF(cand); sc > bestScore || i == 0 {
+			bestScore = sc
+			copy(best, cand)
+		}
+	}
+	for j, dm := range dims {
+		d := s.Dist(dm.p)
+		x := best[j]
+		switch {
+		case dm.cat:
+			x += dm.off
+		case dm.log:
+			x = math.Exp(x)
+		}
+		if d.Kind.Quantized() {
+			x = math.RoundToEven(x/d.Q) * d.Q
+		}
+		v[dm.p] = d.Clamp(x)
+	}
+	return true
+}
