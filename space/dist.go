@@ -117,67 +117,67 @@ func (d Dist) String() string {
 const probTolerance = 1e-6
 
 // check validates the arguments of d and returns a description of the first
-// problem, with its reason, or nil.
-func (d Dist) check() (error, string) {
+// problem and its reason, or "" and nil.
+func (d Dist) check() (msg string, err error) {
 	g := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
-	finite := func(name string, x float64) (error, string) {
+	finite := func(name string, x float64) (string, error) {
 		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return ErrNotFinite, fmt.Sprintf("%v %s must be finite, got %s", d.Kind, name, g(x))
+			return fmt.Sprintf("%v %s must be finite, got %s", d.Kind, name, g(x)), ErrNotFinite
 		}
-		return nil, ""
+		return "", nil
 	}
 	for _, a := range d.args() {
-		if err, msg := finite(a.name, a.v); err != nil {
-			return err, msg
+		if msg, err := finite(a.name, a.v); err != nil {
+			return msg, err
 		}
 	}
 	switch d.Kind {
 	case KindUniform, KindQUniform, KindLogUniform, KindQLogUniform:
 		if d.Kind.Log() && d.Low <= 0 {
-			return ErrNotPositive, fmt.Sprintf("%v low must be > 0 (bounds are natural values, not logarithms), got %s", d.Kind, g(d.Low))
+			return fmt.Sprintf("%v low must be > 0 (bounds are natural values, not logarithms), got %s", d.Kind, g(d.Low)), ErrNotPositive
 		}
 		if d.Low >= d.High {
-			return ErrBounds, fmt.Sprintf("%v low must be less than high, got low=%s high=%s", d.Kind, g(d.Low), g(d.High))
+			return fmt.Sprintf("%v low must be less than high, got low=%s high=%s", d.Kind, g(d.Low), g(d.High)), ErrBounds
 		}
 	case KindNormal, KindQNormal, KindLogNormal, KindQLogNormal:
 		if d.Sigma <= 0 {
-			return ErrNotPositive, fmt.Sprintf("%v sigma must be > 0, got %s", d.Kind, g(d.Sigma))
+			return fmt.Sprintf("%v sigma must be > 0, got %s", d.Kind, g(d.Sigma)), ErrNotPositive
 		}
 	case KindRandInt:
 		if d.Low >= d.High {
-			return ErrBounds, fmt.Sprintf("randint upper must be greater than low, got low=%s upper=%s", g(d.Low), g(d.High))
+			return fmt.Sprintf("randint upper must be greater than low, got low=%s upper=%s", g(d.Low), g(d.High)), ErrBounds
 		}
 		if d.Low != math.Trunc(d.Low) || d.High != math.Trunc(d.High) || math.Abs(d.Low) > 1<<53 || math.Abs(d.High) > 1<<53 {
-			return ErrBounds, fmt.Sprintf("randint bounds must be integers within ±2^53, got low=%s upper=%s", g(d.Low), g(d.High))
+			return fmt.Sprintf("randint bounds must be integers within ±2^53, got low=%s upper=%s", g(d.Low), g(d.High)), ErrBounds
 		}
 	case KindChoice:
 		if d.High < 1 {
-			return ErrEmptyChoice, "choice must have at least one option"
+			return "choice must have at least one option", ErrEmptyChoice
 		}
 		if d.Probs != nil {
 			if len(d.Probs) != int(d.High) {
-				return ErrProbabilities, fmt.Sprintf("pchoice has %d probabilities for %s options", len(d.Probs), g(d.High))
+				return fmt.Sprintf("pchoice has %d probabilities for %s options", len(d.Probs), g(d.High)), ErrProbabilities
 			}
 			sum := 0.0
 			for i, p := range d.Probs {
 				if math.IsNaN(p) || p < 0 || math.IsInf(p, 0) {
-					return ErrProbabilities, fmt.Sprintf("pchoice probability of option %d must be finite and >= 0, got %s", i, g(p))
+					return fmt.Sprintf("pchoice probability of option %d must be finite and >= 0, got %s", i, g(p)), ErrProbabilities
 				}
 				sum += p
 			}
 			if math.Abs(sum-1) > probTolerance {
-				return ErrProbabilities, fmt.Sprintf("pchoice probabilities must sum to 1 (within %g), got %s", probTolerance, g(sum))
+				return fmt.Sprintf("pchoice probabilities must sum to 1 (within %g), got %s", probTolerance, g(sum)), ErrProbabilities
 			}
 		}
 	default:
-		return ErrStructure, fmt.Sprintf("unknown distribution kind %v", d.Kind)
+		return fmt.Sprintf("unknown distribution kind %v", d.Kind), ErrStructure
 	}
 	if d.Kind.Quantized() {
 		if d.Q <= 0 {
-			return ErrNotPositive, fmt.Sprintf("%v q must be > 0, got %s", d.Kind, g(d.Q))
+			return fmt.Sprintf("%v q must be > 0, got %s", d.Kind, g(d.Q)), ErrNotPositive
 		}
 		if d.Int && d.Q != math.Trunc(d.Q) {
-			return ErrNotPositive, fmt.Sprintf("%v q of an integer hyperparameter must be a whole number, got %s", d.Kind, g(d.Q))
+			return fmt.Sprintf("%v q of an integer hyperparameter must be a whole number, got %s", d.Kind, g(d.Q)), ErrNotPositive
 		}
 	}
 	// Integer kinds must keep their values within ±2^53, where float64
@@ -188,7 +188,7 @@ func (d Dist) check() (error, string) {
 			lo, hi = d.Mu-normalReach*d.Sigma, d.Mu+normalReach*d.Sigma
 		}
 		if d.Kind != KindLogNormal && d.Kind != KindQLogNormal && (math.Abs(lo) > maxInt || math.Abs(hi) > maxInt) {
-			return ErrBounds, fmt.Sprintf("%v integer values must stay within ±2^53, got a range from %s to %s", d.Kind, g(lo), g(hi))
+			return fmt.Sprintf("%v integer values must stay within ±2^53, got a range from %s to %s", d.Kind, g(lo), g(hi)), ErrBounds
 		}
 	}
 	// Ranges whose arithmetic would overflow float64: draws or densities
@@ -196,21 +196,21 @@ func (d Dist) check() (error, string) {
 	switch d.Kind {
 	case KindUniform, KindQUniform, KindLogUniform, KindQLogUniform:
 		if math.IsInf(d.High-d.Low, 0) {
-			return ErrBounds, fmt.Sprintf("%v range from low=%s to high=%s is wider than float64 can hold", d.Kind, g(d.Low), g(d.High))
+			return fmt.Sprintf("%v range from low=%s to high=%s is wider than float64 can hold", d.Kind, g(d.Low), g(d.High)), ErrBounds
 		}
 		if d.Kind.Quantized() && math.Max(math.Abs(d.Low), math.Abs(d.High))/d.Q > maxGridIndex {
-			return ErrBounds, fmt.Sprintf("%v q=%s is too small for bounds low=%s high=%s: the grid overflows float64", d.Kind, g(d.Q), g(d.Low), g(d.High))
+			return fmt.Sprintf("%v q=%s is too small for bounds low=%s high=%s: the grid overflows float64", d.Kind, g(d.Q), g(d.Low), g(d.High)), ErrBounds
 		}
 	case KindNormal, KindQNormal:
 		reach := math.Abs(d.Mu) + normalReach*d.Sigma
 		if math.IsInf(reach, 0) {
-			return ErrBounds, fmt.Sprintf("%v mu=%s, sigma=%s: draws overflow float64", d.Kind, g(d.Mu), g(d.Sigma))
+			return fmt.Sprintf("%v mu=%s, sigma=%s: draws overflow float64", d.Kind, g(d.Mu), g(d.Sigma)), ErrBounds
 		}
 		if d.Kind == KindQNormal && reach/d.Q > maxGridIndex {
-			return ErrBounds, fmt.Sprintf("qnormal q=%s is too small for mu=%s, sigma=%s: the grid overflows float64", g(d.Q), g(d.Mu), g(d.Sigma))
+			return fmt.Sprintf("qnormal q=%s is too small for mu=%s, sigma=%s: the grid overflows float64", g(d.Q), g(d.Mu), g(d.Sigma)), ErrBounds
 		}
 	}
-	return nil, ""
+	return "", nil
 }
 
 // maxInt is the largest integer below which every integer is a float64.

@@ -129,7 +129,7 @@ func TestLogProbGolden(t *testing.T) {
 		d := Dist{Kind: kind, Low: c.Low, High: c.High, Mu: c.Mu, Sigma: c.Sigma, Q: c.Q}
 		// Sequential subtests: they share worst.
 		t.Run(fmt.Sprintf("%d:%v", i, d), func(t *testing.T) {
-			if err, msg := d.check(); err != nil {
+			if msg, err := d.check(); err != nil {
 				t.Fatalf("invalid golden distribution: %s", msg)
 			}
 			if len(c.X) != len(c.LogP) || len(c.X) == 0 {

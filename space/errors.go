@@ -75,7 +75,3 @@ func (e *Error) Error() string {
 
 // Unwrap returns the reason.
 func (e *Error) Unwrap() error { return e.Err }
-
-func newError(err error, label, msg string) *Error {
-	return &Error{Label: label, Msg: msg, Err: err}
-}

@@ -482,7 +482,7 @@ func (r *jsonReader) param(m map[string]json.RawMessage, path string) (any, erro
 		p.options = opts
 		d.High = float64(len(opts))
 	}
-	if err, msg := d.check(); err != nil {
+	if msg, err := d.check(); err != nil {
 		return nil, &Error{Path: path, Label: label, Msg: msg, Err: err}
 	}
 	p.dist = d

@@ -154,7 +154,7 @@ func (c *compiler) compileParam(p *Param, path string) (*cnode, error) {
 	if _, dup := c.s.index[p.label]; dup {
 		return nil, &Error{Path: path, Label: p.label, Msg: "label used by two different hyperparameters (reuse the same *Param to share one)", Err: ErrDuplicateLabel}
 	}
-	if err, msg := p.dist.check(); err != nil {
+	if msg, err := p.dist.check(); err != nil {
 		return nil, &Error{Path: path, Label: p.label, Msg: msg, Err: err}
 	}
 	d := p.dist
@@ -312,7 +312,7 @@ func (s *Space) eval(v Values, build bool) (any, error) {
 		return nil, &Error{Msg: fmt.Sprintf("values have length %d, the space has %d hyperparameters", len(v), len(s.params)), Err: ErrInvalidValues}
 	}
 	var buf [64]bool
-	active := buf[:0]
+	var active []bool
 	if len(v) <= len(buf) {
 		active = buf[:len(v)]
 	} else {

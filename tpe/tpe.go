@@ -326,21 +326,21 @@ var workspaces = sync.Pool{New: func() any { return new(workspace) }}
 
 // workspace holds buffers reused across hyperparameters and calls.
 type workspace struct {
-	obsRows      []int
-	obsIndex     []int32
-	obsLosses    []float64
-	obsPending   []bool
-	below        []bool
-	losses       []float64
-	order        []int
-	obsB, obsA   []float64
-	ageA         []int32
-	rankA        []int32
-	intB, intA   []int
-	l, g         parzen.Mixture
-	scratch      parzen.Scratch
-	cand, ll, lg []float64
-	pl, pg       []float64
+	obsRows    []int
+	obsIndex   []int32
+	obsLosses  []float64
+	obsPending []bool
+	below      []bool
+	losses     []float64
+	order      []int
+	obsB, obsA []float64
+	ageA       []int32
+	rankA      []int32
+	intB, intA []int
+	l, g       parzen.Mixture
+	scratch    parzen.Scratch
+	cand, ll   []float64
+	pl, pg     []float64
 }
 
 // propose builds one point given the observations and the points already

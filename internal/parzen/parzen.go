@@ -208,12 +208,6 @@ func FitSorted(m *Mixture, sorted []float64, age []int32, priorWeight, priorMu, 
 	return prior
 }
 
-// normCDF is HyperOpt's normal_cdf: Φ((x-mu)/sigma) with the denominator
-// √2·sigma floored at EPS.
-func normCDF(x, mu, sigma float64) float64 {
-	return 0.5 * (1 + math.Erf((x-mu)/math.Max(math.Sqrt2*sigma, EPS)))
-}
-
 // normMass returns Φ(b) - Φ(a) for N(mu, sigma), a <= b (either may be
 // infinite), taken in the tail where the difference does not cancel.
 func normMass(a, b, mu, sigma float64) float64 {
@@ -360,7 +354,6 @@ type logSumExp struct {
 	preW, sufW     []float64 // largest w likewise
 	logSqrt2Pi     float64
 	pruneMargin    float64 // e^-pruneMargin
-	pruneMarginLog float64
 }
 
 func (l *logSumExp) prepare(m *Mixture) {
@@ -369,7 +362,6 @@ func (l *logSumExp) prepare(m *Mixture) {
 	l.inv = grow(l.inv, n)
 	l.c = grow(l.c, n)
 	l.logSqrt2Pi = 0.5 * math.Log(2*math.Pi)
-	l.pruneMarginLog = 50
 	l.pruneMargin = math.Exp(-50)
 	// Plain comparisons instead of math.Max and math.Min, which are not
 	// inlined: nothing here is NaN, and this loop runs once per component.
