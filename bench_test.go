@@ -105,7 +105,8 @@ func BenchmarkNew(b *testing.B) {
 }
 
 // BenchmarkDomains runs HyperOpt's test domains at their TestOpt budgets
-// with TPE (HyperOpt's settings per domain) and random search, one search
+// with the default TPE ("tpe"), HyperOpt's TPE with HyperOpt's settings per
+// domain ("compat") and random search, one search
 // per iteration with the iteration's index as the seed, and reports the
 // mean best loss (best-loss) and the mean time per trial of the whole
 // search (ns/trial), so that speed and quality are compared in one run:
@@ -117,11 +118,14 @@ func BenchmarkDomains(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		compat := tpe.HyperoptCompat()
+		compat.Gamma, compat.PriorWeight, compat.Candidates = d.TPE.Gamma, d.TPE.PriorWeight, d.TPE.Candidates
 		algs := []struct {
 			name string
 			alg  fmin.Algorithm
 		}{
-			{"tpe", tpe.Search{Gamma: d.TPE.Gamma, PriorWeight: d.TPE.PriorWeight, Candidates: d.TPE.Candidates}},
+			{"tpe", tpe.Search{}},
+			{"compat", compat},
 			{"random", random.Search{}},
 		}
 		for _, a := range algs {

@@ -28,7 +28,7 @@ func BenchmarkSuggest(b *testing.B) {
 		alg  fmin.Algorithm
 	}{
 		{"compat", tpe.HyperoptCompat()},
-		{"multivariate", tpe.Search{LinearGamma: 0.1, StartupTrials: 10, Multivariate: true}},
+		{"default", tpe.Search{}},
 		{"random", random.Search{}},
 	}
 	for _, a := range algos {

@@ -14,8 +14,8 @@ import (
 // valid configuration except that some stop rule must be set: MaxEvals,
 // Timeout, LossThreshold or EarlyStop.
 type Options struct {
-	// Algorithm proposes the points. If nil, TPE with HyperOpt's defaults
-	// (tpe.Search{}), as in HyperOpt.
+	// Algorithm proposes the points. If nil, this library's default TPE
+	// (tpe.Search{}); tpe.HyperoptCompat() is HyperOpt's.
 	Algorithm Algorithm
 
 	// MaxEvals is the total number of trials of the experiment, counting

@@ -62,14 +62,14 @@ func TestReviewNoDuplicatesNegativeZero(t *testing.T) {
 	h := reviewHistory(s, vals, []float64{1, 2, 3, 4, 5})
 	dups := 0
 	for seed := uint64(0); seed < 20; seed++ {
-		out, err := tpe.Search{NoDuplicates: true}.Suggest(context.Background(), s, h, []trials.ID{5}, seed)
+		out, err := tpe.Search{}.Suggest(context.Background(), s, h, []trials.ID{5}, seed)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if v := out[0]; !(v[ix] == 1 && v[ic] == 1) {
 			dups++
 			if dups == 1 {
-				t.Errorf("seed %d: NoDuplicates proposed x=%v (signbit %v), c=%v, an evaluated point; only (1, 1) is unseen", seed, v[ix], math.Signbit(v[ix]), v[ic])
+				t.Errorf("seed %d: the default TPE proposed x=%v (signbit %v), c=%v, an evaluated point; only (1, 1) is unseen", seed, v[ix], math.Signbit(v[ix]), v[ic])
 			}
 		}
 	}

@@ -7,19 +7,22 @@ import (
 	"github.com/hyperopt-go/hyperopt/space"
 )
 
-// The good group's size: HyperOpt's square-root rule, or Optuna's linear
-// one with LinearGamma, both capped at 25.
+// The good group's size: the linear rule (the default, γ = 0.05), or
+// HyperOpt's square-root one, both capped at 25.
 func TestNBelow(t *testing.T) {
 	cases := []struct {
 		s    Search
 		n    int
 		want int
 	}{
-		{Search{}, 100, 3},    // ceil(0.25·10)
-		{Search{}, 10000, 25}, // the cap
-		{Search{LinearGamma: 0.1}, 100, 10},
-		{Search{LinearGamma: 0.1}, 21, 3},
-		{Search{LinearGamma: 0.1}, 1000, 25},
+		{Search{GammaRule: GammaSqrt}, 100, 3},    // ceil(0.25·10)
+		{Search{GammaRule: GammaSqrt}, 10000, 25}, // the cap
+		{HyperoptCompat(), 100, 3},
+		{Search{}, 100, 5},
+		{Search{}, 101, 6},
+		{Search{}, 10, 1},
+		{Search{}, 1000, 25},
+		{Search{Gamma: 0.1}, 21, 3},
 	}
 	for _, c := range cases {
 		if got := c.s.withDefaults().nBelow(c.n); got != c.want {

@@ -257,7 +257,7 @@ func TestTable(t *testing.T) {
 	var buf bytes.Buffer
 	Format(&buf, rows)
 	out := buf.String()
-	for _, want := range []string{"sphere-2 *", "tpe-startup10", "regret@30 median [p25, p75]", "mean rank"} {
+	for _, want := range []string{"sphere-2 *", "tpe-hyperopt-startup10", "regret@30 median [p25, p75]", "mean rank"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("Format's output lacks %q:\n%s", want, out)
 		}

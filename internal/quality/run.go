@@ -30,33 +30,43 @@ type Algo struct {
 }
 
 // Algos returns the algorithms compared by default: random search
-// ("random"), HyperOpt's TPE with HyperOpt's settings ("tpe-hyperopt",
-// tpe.Search{}), the same with 10 start-up trials instead of 20
-// ("tpe-startup10"), as the published peer figures used, and both with
-// Optuna's good group of 10% of the trials ("tpe-linear10",
-// "tpe-linear10-startup10"), and the last with the joint model of the
-// hyperparameters active together ("tpe-multivariate").
+// ("random"); HyperOpt's TPE ("tpe-hyperopt", tpe.HyperoptCompat()) and
+// the same with 10 start-up trials ("tpe-hyperopt-startup10"), as the
+// published peer figures used; this library's default TPE ("tpe",
+// tpe.Search{}); and the default with each of its choices undone in turn:
+// per-hyperparameter estimators ("tpe-independent"), HyperOpt's
+// square-root good group ("tpe-sqrt-gamma"), 20 start-up trials
+// ("tpe-startup20"), a floor on the kernel widths half as high
+// ("tpe-min-bandwidth-0.01") and 48 candidates ("tpe-candidates48").
 func Algos() []Algo {
 	return []Algo{
 		{Name: "random", New: func() fmin.Algorithm { return random.Search{} }},
-		{Name: "tpe-hyperopt", New: func() fmin.Algorithm { return tpe.Search{} }},
-		{Name: "tpe-startup10", New: func() fmin.Algorithm { return tpe.Search{StartupTrials: 10} }},
-		{Name: "tpe-linear10", New: func() fmin.Algorithm { return tpe.Search{LinearGamma: 0.1} }},
-		{Name: "tpe-linear10-startup10", New: func() fmin.Algorithm { return tpe.Search{LinearGamma: 0.1, StartupTrials: 10} }},
-		{Name: "tpe-multivariate", New: func() fmin.Algorithm { return tpe.Search{LinearGamma: 0.1, StartupTrials: 10, Multivariate: true} }},
+		{Name: "tpe-hyperopt", New: func() fmin.Algorithm { return tpe.HyperoptCompat() }},
+		{Name: "tpe-hyperopt-startup10", New: func() fmin.Algorithm {
+			a := tpe.HyperoptCompat()
+			a.StartupTrials = 10
+			return a
+		}},
+		{Name: "tpe", New: func() fmin.Algorithm { return tpe.Search{} }},
+		{Name: "tpe-independent", New: func() fmin.Algorithm { return tpe.Search{Independent: true} }},
+		{Name: "tpe-sqrt-gamma", New: func() fmin.Algorithm { return tpe.Search{GammaRule: tpe.GammaSqrt} }},
+		{Name: "tpe-startup20", New: func() fmin.Algorithm { return tpe.Search{StartupTrials: 20} }},
+		{Name: "tpe-min-bandwidth-0.01", New: func() fmin.Algorithm { return tpe.Search{MinBandwidth: 0.01} }},
+		{Name: "tpe-candidates48", New: func() fmin.Algorithm { return tpe.Search{Candidates: 48} }},
 	}
 }
 
-// ParallelAlgos returns HyperOpt's TPE with 8 trials in flight, under each
-// constant liar (tpe.Search.Liar): "tpe-par8" (+Inf, HyperOpt's), and
-// "tpe-par8-worst", "-mean", "-best". Compare them with "tpe-hyperopt",
-// the same algorithm one trial at a time.
+// ParallelAlgos returns TPE with 8 trials in flight: the default under
+// each constant liar (tpe.Search.Liar), "tpe-par8" (+Inf, the default
+// lie) and "tpe-par8-worst", "-mean", "-best", and HyperOpt's TPE
+// ("tpe-hyperopt-par8"). Compare them with "tpe" and "tpe-hyperopt", the
+// same algorithms one trial at a time.
 func ParallelAlgos() []Algo {
 	out := []Algo{{Name: "tpe-par8", New: func() fmin.Algorithm { return tpe.Search{} }, Parallel: 8}}
 	for _, l := range []tpe.Lie{tpe.LieWorst, tpe.LieMean, tpe.LieBest} {
 		out = append(out, Algo{Name: "tpe-par8-" + l.String(), New: func() fmin.Algorithm { return tpe.Search{Liar: l} }, Parallel: 8})
 	}
-	return out
+	return append(out, Algo{Name: "tpe-hyperopt-par8", New: func() fmin.Algorithm { return tpe.HyperoptCompat() }, Parallel: 8})
 }
 
 // Checkpoints returns the evaluation counts the table reports for a budget
