@@ -12,7 +12,8 @@ import (
 // problem and algorithm, one 200-evaluation search per iteration, with the
 // iteration's index plus 1 as the seed (0 would make fmin draw a seed of its
 // own), and reports the mean over iterations of the regret (best loss minus
-// the known minimum) after 100 and 200 evaluations. Twenty iterations are
+// the known minimum) after 25, 50, 100 and 200 evaluations. The algorithms
+// are quality.Algos and quality.ParallelAlgos. Twenty iterations are
 // the 20 seeds of the table that go run ./cmd/quality prints (which gives
 // medians and quartiles instead of means):
 //
@@ -21,9 +22,10 @@ func BenchmarkQuality(b *testing.B) {
 	const evals = 200
 	ctx := context.Background()
 	for _, p := range quality.Problems() {
-		for _, a := range quality.Algos() {
+		for _, a := range append(quality.Algos(), quality.ParallelAlgos()...) {
 			b.Run(fmt.Sprintf("problem=%s/algo=%s", p.Name, a.Name), func(b *testing.B) {
-				var at100, at200 float64
+				checkpoints := quality.Checkpoints(evals)
+				sum := make([]float64, len(checkpoints))
 				n := 0
 				for b.Loop() {
 					n++
@@ -31,11 +33,13 @@ func BenchmarkQuality(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					at100 += c[99] - p.Optimum
-					at200 += c[evals-1] - p.Optimum
+					for i, e := range checkpoints {
+						sum[i] += c[e-1] - p.Optimum
+					}
 				}
-				b.ReportMetric(at100/float64(n), "regret@100")
-				b.ReportMetric(at200/float64(n), "regret@200")
+				for i, e := range checkpoints {
+					b.ReportMetric(sum[i]/float64(n), fmt.Sprintf("regret@%d", e))
+				}
 			})
 		}
 	}

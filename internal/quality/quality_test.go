@@ -211,6 +211,41 @@ func TestRun(t *testing.T) {
 	}
 }
 
+// TestParallelRun checks the runs with trials in flight: a pipeline and a
+// batch give a curve of one entry per evaluation, the same for the same
+// seed, and differ from each other and from the sequential run (the
+// algorithm sees other histories).
+func TestParallelRun(t *testing.T) {
+	ctx := context.Background()
+	p := pick(t, "sphere-10")[0]
+	byName := map[string]Algo{}
+	for _, a := range append(Algos(), ParallelAlgos()...) {
+		byName[a.Name] = a
+	}
+	curves := map[string][]float64{}
+	for _, name := range []string{"tpe", "tpe-par8", "tpe-batch8"} {
+		a, ok := byName[name]
+		if !ok {
+			t.Fatalf("no algorithm %q", name)
+		}
+		c1, err := Run(ctx, p, a, 3, 40)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c2, err := Run(ctx, p, a, 3, 40)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c1) != 40 || !slices.Equal(c1, c2) {
+			t.Fatalf("%s: curves %v and %v for the same seed", name, c1, c2)
+		}
+		curves[name] = c1
+	}
+	if slices.Equal(curves["tpe"], curves["tpe-par8"]) || slices.Equal(curves["tpe-par8"], curves["tpe-batch8"]) {
+		t.Errorf("in-flight runs match another mode: %v", curves)
+	}
+}
+
 // TestTable is the cheap, always-on form of the benchmark: 2 seeds, 30
 // evaluations, 3 problems, every algorithm. It checks the rows' shape, that
 // percentiles are ordered, that regret is finite, not negative on

@@ -24,9 +24,12 @@ import (
 type Algo struct {
 	Name string
 	New  func() fmin.Algorithm
-	// Parallel is how many trials are in flight (fmin's Parallelism, in
-	// Deterministic mode so that the table stays repeatable); 0 means one.
+	// Parallel is how many trials are in flight; 0 means one. They run
+	// as a pipeline (the oldest finishes, a new one is asked for), or, if
+	// Batch, as fmin.Minimize's Deterministic mode runs them: in batches of
+	// Parallel, each recorded once all of it is done.
 	Parallel int
+	Batch    bool
 }
 
 // Algos returns the algorithms compared by default: random search
@@ -56,17 +59,23 @@ func Algos() []Algo {
 	}
 }
 
-// ParallelAlgos returns TPE with 8 trials in flight: the default under
-// each constant liar (tpe.Search.Liar), "tpe-par8" (+Inf, the default
-// lie) and "tpe-par8-worst", "-mean", "-best", and HyperOpt's TPE
-// ("tpe-hyperopt-par8"). Compare them with "tpe" and "tpe-hyperopt", the
+// ParallelAlgos returns TPE with 8 trials in flight as a pipeline: the
+// default under each constant liar (tpe.Search.Liar), "tpe-par8" (+Inf,
+// the default lie) and "tpe-par8-worst", "-mean", "-best", and HyperOpt's
+// TPE ("tpe-hyperopt-par8"); and both in batches of 8, as fmin.Minimize
+// runs them with Parallelism 8 in Deterministic mode ("tpe-batch8",
+// "tpe-hyperopt-batch8"). Compare them with "tpe" and "tpe-hyperopt", the
 // same algorithms one trial at a time.
 func ParallelAlgos() []Algo {
 	out := []Algo{{Name: "tpe-par8", New: func() fmin.Algorithm { return tpe.Search{} }, Parallel: 8}}
 	for _, l := range []tpe.Lie{tpe.LieWorst, tpe.LieMean, tpe.LieBest} {
 		out = append(out, Algo{Name: "tpe-par8-" + l.String(), New: func() fmin.Algorithm { return tpe.Search{Liar: l} }, Parallel: 8})
 	}
-	return append(out, Algo{Name: "tpe-hyperopt-par8", New: func() fmin.Algorithm { return tpe.HyperoptCompat() }, Parallel: 8})
+	return append(out,
+		Algo{Name: "tpe-hyperopt-par8", New: func() fmin.Algorithm { return tpe.HyperoptCompat() }, Parallel: 8},
+		Algo{Name: "tpe-batch8", New: func() fmin.Algorithm { return tpe.Search{} }, Parallel: 8, Batch: true},
+		Algo{Name: "tpe-hyperopt-batch8", New: func() fmin.Algorithm { return tpe.HyperoptCompat() }, Parallel: 8, Batch: true},
+	)
 }
 
 // Checkpoints returns the evaluation counts the table reports for a budget
@@ -89,8 +98,9 @@ func Checkpoints(evals int) []int {
 // (the algorithms use the stream of the ID itself).
 const noiseStream = 1 << 32
 
-// Run searches p with a, sequentially, for evals evaluations with the given
-// seed (not 0, which would make fmin draw a seed of its own), and returns
+// Run searches p with a for evals evaluations with the given seed (not 0,
+// which would make fmin draw a seed of its own), sequentially or, if
+// a.Parallel > 1, as a pipeline of a.Parallel trials in flight, and returns
 // the best loss seen after each evaluation (+Inf until a trial has an ok
 // loss). The shift is p.Shift(seed). The result depends only on (p, a,
 // seed, evals).
@@ -106,27 +116,21 @@ func Run(ctx context.Context, p Problem, a Algo, seed uint64, evals int) ([]floa
 	if err != nil {
 		return nil, fmt.Errorf("quality: %s: %w", p.Name, err)
 	}
-	obj := func(_ context.Context, t *fmin.Trial) (trials.Result, error) {
+	loss := func(id trials.ID, cfg any) float64 {
 		if p.Noisy != nil {
-			r := rand.New(rand.NewPCG(seed, uint64(t.ID())+noiseStream))
-			return trials.OK(p.Noisy(t.Config(), shift, r)), nil
+			r := rand.New(rand.NewPCG(seed, uint64(id)+noiseStream))
+			return p.Noisy(cfg, shift, r)
 		}
-		return trials.OK(p.Loss(t.Config(), shift)), nil
+		return p.Loss(cfg, shift)
 	}
-	res, err := fmin.Minimize(ctx, obj, s, &fmin.Options{
-		Algorithm:     a.New(),
-		MaxEvals:      evals,
-		Seed:          seed,
-		Progress:      fmin.ProgressOff,
-		Parallelism:   max(a.Parallel, 1),
-		Deterministic: a.Parallel > 1,
-	})
+	var losses []float64
+	if a.Parallel > 1 && !a.Batch {
+		losses, err = pipeline(ctx, s, a, seed, evals, loss)
+	} else {
+		losses, err = minimize(ctx, s, a, seed, evals, loss)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("quality: %s, %s, seed %d: %w", p.Name, a.Name, seed, err)
-	}
-	losses := res.Trials.Losses() // in ID order: the order of evaluation, sequentially
-	if len(losses) != evals {
-		return nil, fmt.Errorf("quality: %s, %s, seed %d: %d trials, want %d (stop: %v)", p.Name, a.Name, seed, len(losses), evals, res.Stop)
 	}
 	best := make([]float64, evals)
 	b := math.Inf(1)
@@ -137,6 +141,72 @@ func Run(ctx context.Context, p Problem, a Algo, seed uint64, evals int) ([]floa
 		best[i] = b
 	}
 	return best, nil
+}
+
+// minimize runs fmin.Minimize, one trial at a time or in batches of
+// a.Parallel, and returns the losses in ID order, the order of evaluation
+// (NaN for a trial without an ok loss).
+func minimize(ctx context.Context, s *space.Space, a Algo, seed uint64, evals int, loss func(trials.ID, any) float64) ([]float64, error) {
+	obj := func(_ context.Context, t *fmin.Trial) (trials.Result, error) {
+		return trials.OK(loss(t.ID(), t.Config())), nil
+	}
+	res, err := fmin.Minimize(ctx, obj, s, &fmin.Options{
+		Algorithm:     a.New(),
+		MaxEvals:      evals,
+		Seed:          seed,
+		Progress:      fmin.ProgressOff,
+		Parallelism:   max(a.Parallel, 1),
+		Deterministic: a.Parallel > 1,
+	})
+	if err != nil {
+		return nil, err
+	}
+	losses := res.Trials.Losses()
+	if len(losses) != evals {
+		return nil, fmt.Errorf("%d trials, want %d (stop: %v)", len(losses), evals, res.Stop)
+	}
+	return losses, nil
+}
+
+// pipeline keeps a.Parallel trials in flight with fmin's Optimizer, as
+// workers whose trials all take the same time would: the oldest trial in
+// flight finishes, then one more is asked for. Each proposal so sees the
+// a.Parallel-1 trials still running as pending, and the run is repeatable.
+// It returns the losses in the order of evaluation (that of the IDs).
+func pipeline(ctx context.Context, s *space.Space, a Algo, seed uint64, evals int, loss func(trials.ID, any) float64) ([]float64, error) {
+	o, err := fmin.NewOptimizer(ctx, s, &fmin.Options{Algorithm: a.New(), MaxEvals: evals, Seed: seed})
+	if err != nil {
+		return nil, err
+	}
+	inFlight, err := o.Ask(ctx, min(a.Parallel, evals))
+	if err != nil {
+		return nil, err
+	}
+	losses := make([]float64, 0, evals)
+	for len(inFlight) > 0 {
+		t := inFlight[0]
+		inFlight = inFlight[1:]
+		cfg, err := s.Eval(t.Values)
+		if err != nil {
+			return nil, err
+		}
+		l := loss(t.ID, cfg)
+		if err := o.Tell(ctx, t.ID, trials.OK(l)); err != nil {
+			return nil, err
+		}
+		losses = append(losses, l)
+		if len(losses)+len(inFlight) < evals {
+			more, err := o.Ask(ctx, 1)
+			if err != nil {
+				return nil, err
+			}
+			inFlight = append(inFlight, more...)
+		}
+	}
+	if len(losses) != evals {
+		return nil, fmt.Errorf("%d trials, want %d", len(losses), evals)
+	}
+	return losses, nil
 }
 
 // A Row is the regret of one algorithm on one problem after a number of
