@@ -84,19 +84,23 @@ func (m jdim) in(x float64) float64 {
 // the observations' kernels share one width, set by Scott's rule from the
 // spread of the observations and the prior's centre (see adaptiveWidth).
 type jointKDE struct {
-	dims    []jdim
-	pts     [][]float64 // observations in model space
-	w       []float64   // weights: prior first, then the observations
-	sigma   []float64   // per dimension, the observations' width
-	logNorm [][]float64 // per component and continuous dimension: log of its mass inside the bounds
-	cst     []float64   // per component: log w - Σ (log σ + log√(2π) + logNorm) over continuous dimensions
-	inv     []float64   // per dimension, 1/σ of the observations' kernels
-	terms   []float64
+	dims  []jdim
+	d     int
+	pts   []float64 // observations in model space, d values each
+	w     []float64 // weights: prior first, then the observations
+	sigma []float64 // per dimension, the observations' width
+	cst   []float64 // per component: log w - Σ (log σ + log√(2π) + log of the mass inside the bounds) over continuous dimensions
+	inv   []float64 // per dimension, 1/σ of the observations' kernels
+	terms []float64
 }
 
-func newJointKDE(pts [][]float64, dims []jdim, priorWeight, minWidth float64) *jointKDE {
-	n, d := len(pts), len(dims)
-	k := &jointKDE{dims: dims, pts: pts, w: make([]float64, n+1), sigma: make([]float64, d)}
+// newJointKDE fits the joint model to the observations pts (d values each,
+// in model space). It reorders buf, a scratch buffer it may grow and
+// returns.
+func newJointKDE(pts []float64, dims []jdim, priorWeight, minWidth float64, buf []float64) (*jointKDE, []float64) {
+	d := len(dims)
+	n := len(pts) / d
+	k := &jointKDE{dims: dims, d: d, pts: pts, w: make([]float64, n+1), sigma: make([]float64, d)}
 	k.w[0] = priorWeight
 	for i := 1; i <= n; i++ {
 		k.w[i] = 1
@@ -105,44 +109,54 @@ func newJointKDE(pts [][]float64, dims []jdim, priorWeight, minWidth float64) *j
 	for i := range k.w {
 		k.w[i] /= sum
 	}
-	xs := make([]float64, n+1)
+	buf = slices.Grow(buf[:0], n+1)[:n+1]
 	for j, dm := range dims {
 		if dm.cat {
 			continue
 		}
-		for i, p := range pts {
-			xs[i] = p[j]
+		for i := range n {
+			buf[i] = pts[i*d+j]
 		}
-		xs[n] = dm.mu
-		k.sigma[j] = adaptiveWidth(xs, dm.scale, minWidth)
+		buf[n] = dm.mu
+		k.sigma[j] = adaptiveWidth(buf, dm.scale, minWidth)
 	}
-	k.logNorm = make([][]float64, n+1)
 	k.cst = make([]float64, n+1)
 	k.inv = make([]float64, d)
 	k.terms = make([]float64, n+1)
 	logSqrt2Pi := 0.5 * math.Log(2*math.Pi)
+	base := 0.0 // Σ (log σ + log√(2π)) over the observations' continuous dimensions
 	for j, dm := range dims {
 		if !dm.cat {
 			k.inv[j] = 1 / k.sigma[j]
+			base += math.Log(k.sigma[j]) + logSqrt2Pi
 		}
 	}
 	one := parzen.Mixture{Weights: []float64{1}, Mus: []float64{0}, Sigmas: []float64{1}}
 	for c := 0; c <= n; c++ {
-		k.logNorm[c] = make([]float64, d)
-		k.cst[c] = math.Log(k.w[c])
+		// The product of the masses inside the bounds: one log per
+		// component (each mass is at least about 1/2, as the centres lie
+		// inside the bounds).
+		mass := 1.0
+		k.cst[c] = math.Log(k.w[c]) - base
 		for j, dm := range dims {
 			if dm.cat {
 				continue
 			}
 			mu, s := k.center(c, j), k.width(c, j)
+			if c == 0 {
+				k.cst[c] += math.Log(k.sigma[j]) - math.Log(s)
+			}
 			if !math.IsInf(dm.low, -1) {
 				one.Mus[0], one.Sigmas[0] = mu, s
-				k.logNorm[c][j] = math.Log(parzen.Accept(&one, dm.low, dm.high))
+				if mass *= parzen.Accept(&one, dm.low, dm.high); mass < 1e-250 {
+					k.cst[c] -= math.Log(mass) // hundreds of dimensions
+					mass = 1
+				}
 			}
-			k.cst[c] -= math.Log(s) + logSqrt2Pi + k.logNorm[c][j]
 		}
+		k.cst[c] -= math.Log(mass)
 	}
-	return k
+	return k, buf
 }
 
 // maxWidth is the widest an observation's kernel gets, as a fraction of its
@@ -171,7 +185,6 @@ func adaptiveWidth(xs []float64, scale, minWidth float64) float64 {
 	spread := 0.0
 	if len(xs) > 1 {
 		sd := math.Sqrt(ss / (m - 1))
-		slices.Sort(xs)
 		iqr := quantile(xs, 0.75) - quantile(xs, 0.25)
 		spread = min(sd, iqr)
 		if spread == 0 {
@@ -182,22 +195,67 @@ func adaptiveWidth(xs []float64, scale, minWidth float64) float64 {
 	return min(max(w, minWidth*scale), maxWidth*scale)
 }
 
-// quantile returns the q-quantile of the sorted xs, interpolated linearly
-// between order statistics.
+// quantile returns the q-quantile of xs, interpolated linearly between
+// order statistics, in expected linear time; it reorders xs.
 func quantile(xs []float64, q float64) float64 {
 	h := q * float64(len(xs)-1)
 	lo := int(h)
+	x := nth(xs, lo)
 	if lo+1 >= len(xs) {
-		return xs[len(xs)-1]
+		return x
 	}
-	return xs[lo] + (h-float64(lo))*(xs[lo+1]-xs[lo])
+	next := slices.Min(xs[lo+1:]) // nth left the larger values after lo
+	return x + (h-float64(lo))*(next-x)
+}
+
+// nth reorders xs so that xs[k] is its k-th smallest value (from 0), no
+// value before it larger and none after it smaller, and returns it:
+// Hoare's selection, with the median of three as pivot.
+func nth(xs []float64, k int) float64 {
+	lo, hi := 0, len(xs)-1
+	for hi > lo {
+		mid := lo + (hi-lo)/2
+		if xs[mid] < xs[lo] {
+			xs[mid], xs[lo] = xs[lo], xs[mid]
+		}
+		if xs[hi] < xs[lo] {
+			xs[hi], xs[lo] = xs[lo], xs[hi]
+		}
+		if xs[hi] < xs[mid] {
+			xs[hi], xs[mid] = xs[mid], xs[hi]
+		}
+		pivot := xs[mid]
+		i, j := lo, hi
+		for i <= j {
+			for xs[i] < pivot {
+				i++
+			}
+			for xs[j] > pivot {
+				j--
+			}
+			if i <= j {
+				xs[i], xs[j] = xs[j], xs[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return xs[k]
+		}
+	}
+	return xs[k]
 }
 
 func (k *jointKDE) center(c, j int) float64 {
 	if c == 0 {
 		return k.dims[j].mu
 	}
-	return k.pts[c-1][j]
+	return k.pts[(c-1)*k.d+j]
 }
 
 func (k *jointKDE) width(c, j int) float64 {
@@ -220,7 +278,7 @@ func (k *jointKDE) catProb(c, j int, x float64) float64 {
 	// An observation's kernel keeps its option with weight 1 and spreads a
 	// prior-shaped pseudocount (weight 1) over all options.
 	p := prior / 2
-	if x == k.pts[c-1][j] {
+	if x == k.pts[(c-1)*k.d+j] {
 		p += 0.5
 	}
 	return p
@@ -240,7 +298,7 @@ func (k *jointKDE) logPDF(x []float64) float64 {
 			if c == 0 {
 				z = (x[j] - dm.mu) / dm.scale
 			} else {
-				z = (x[j] - k.pts[c-1][j]) * k.inv[j]
+				z = (x[j] - k.pts[(c-1)*k.d+j]) * k.inv[j]
 			}
 			t -= 0.5 * z * z
 		}
@@ -309,19 +367,24 @@ func (c Search) jointPropose(s *space.Space, h *trials.History, o *obsSet, pendi
 	for j, p := range group {
 		dims[j] = jdimOf(s.Dist(p), p)
 	}
-	var good, bad [][]float64
+	var good, bad []float64 // len(group) values per point
+	nAbove := 0
+	for i := range o.rows {
+		if !below[i] {
+			nAbove++
+		}
+	}
+	bad = make([]float64, 0, (nAbove+len(pending))*len(group))
 	add := func(i int, value func(p int) float64) {
 		if math.IsNaN(value(group[0])) {
 			return
 		}
-		pt := make([]float64, len(group))
 		for j, p := range group {
-			pt[j] = dims[j].in(value(p))
-		}
-		if below[i] {
-			good = append(good, pt)
-		} else {
-			bad = append(bad, pt)
+			if x := dims[j].in(value(p)); below[i] {
+				good = append(good, x)
+			} else {
+				bad = append(bad, x)
+			}
 		}
 	}
 	for i, row := range o.rows {
@@ -334,8 +397,8 @@ func (c Search) jointPropose(s *space.Space, h *trials.History, o *obsSet, pendi
 	if len(good) == 0 || len(bad) == 0 {
 		return false
 	}
-	l := newJointKDE(good, dims, c.PriorWeight, c.MinBandwidth)
-	g := newJointKDE(bad, dims, c.PriorWeight, c.MinBandwidth)
+	l, buf := newJointKDE(good, dims, c.PriorWeight, c.MinBandwidth, nil)
+	g, _ := newJointKDE(bad, dims, c.PriorWeight, c.MinBandwidth, buf)
 	best, cand := make([]float64, len(group)), make([]float64, len(group))
 	bestScore := math.Inf(-1)
 	for i := range c.Candidates {

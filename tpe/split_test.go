@@ -2,6 +2,9 @@ package tpe
 
 import (
 	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/hyperopt-go/hyperopt/space"
@@ -55,5 +58,61 @@ func TestJointGroups(t *testing.T) {
 	want := [][]string{{"lr", "model"}, {"C", "kernel"}, {"depth"}}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("groups %v, want %v", got, want)
+	}
+}
+
+// quantile, by selection, agrees with the quantiles of the sorted values,
+// ties and all.
+func TestQuantileSelect(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for trial := range 500 {
+		n := 1 + r.IntN(40)
+		xs := make([]float64, n)
+		for i := range xs {
+			xs[i] = float64(r.IntN(1 + trial%12)) // many ties
+		}
+		sorted := slices.Sorted(slices.Values(xs))
+		for _, q := range []float64{0, 0.25, 0.5, 0.75, 1} {
+			h := q * float64(n-1)
+			lo := int(h)
+			want := sorted[lo]
+			if lo+1 < n {
+				want += (h - float64(lo)) * (sorted[lo+1] - sorted[lo])
+			}
+			in := slices.Clone(xs)
+			if got := quantile(in, q); got != want {
+				t.Fatalf("quantile(%v, %v) = %v, want %v", xs, q, got, want)
+			}
+			if !slices.Equal(slices.Sorted(slices.Values(in)), sorted) {
+				t.Fatalf("quantile lost values of %v: %v", xs, in)
+			}
+		}
+	}
+}
+
+// The joint model's kernel width follows the good points' spread, within
+// its floor and ceiling.
+func TestAdaptiveWidth(t *testing.T) {
+	// A tight cluster far from the prior's centre (0): the centre keeps
+	// the width from collapsing.
+	wide := adaptiveWidth([]float64{3, 3.01, 2.99, 0}, 10, 0.02)
+	if !(wide > 0.5 && wide <= 5) {
+		t.Errorf("cluster at 3 with the centre at 0: width %v, want in (0.5, 5]", wide)
+	}
+	// A tight cluster at the centre: down to the floor, 2% of the range.
+	if got := adaptiveWidth([]float64{0.001, -0.001, 0, 0}, 10, 0.02); got != 0.2 {
+		t.Errorf("cluster at the centre: width %v, want the floor 0.2", got)
+	}
+	// Spread over the whole range: Scott's width, 1.059·5·5^(-1/5).
+	if got, want := adaptiveWidth([]float64{-5, 5, -5, 5, 0}, 10, 0.02), 1.059*5*math.Pow(5, -0.2); math.Abs(got-want) > 1e-12 {
+		t.Errorf("points at both ends: width %v, want %v", got, want)
+	}
+	// Spread over 10 prior σ of a normal kind (scale 1): the ceiling, σ/2.
+	if got := adaptiveWidth([]float64{-5, 5, 0}, 1, 0.02); got != 0.5 {
+		t.Errorf("points 5σ out: width %v, want the ceiling 0.5", got)
+	}
+	// One point (the centre alone): the floor.
+	if got := adaptiveWidth([]float64{0}, 10, 0.02); got != 0.2 {
+		t.Errorf("one value: width %v, want the floor 0.2", got)
 	}
 }
