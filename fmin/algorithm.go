@@ -68,6 +68,9 @@ func NewRegistry() *Registry {
 		if err := unmarshalOptions(opts, &s); err != nil {
 			return nil, fmt.Errorf("tpe: %w", err)
 		}
+		if err := s.Validate(); err != nil {
+			return nil, err
+		}
 		return s, nil
 	}
 	return r

@@ -16,6 +16,7 @@ import (
 	"github.com/hyperopt-go/hyperopt/fmin"
 	"github.com/hyperopt-go/hyperopt/random"
 	"github.com/hyperopt-go/hyperopt/space"
+	"github.com/hyperopt-go/hyperopt/tpe"
 	"github.com/hyperopt-go/hyperopt/trials"
 )
 
@@ -536,6 +537,12 @@ func TestRegistryAndMismatch(t *testing.T) {
 	}
 	if _, err := r.New("bogus", nil); !errors.Is(err, fmin.ErrUnknownAlgorithm) {
 		t.Errorf("New(bogus): %v", err)
+	}
+	if a, err := r.New("tpe", json.RawMessage(`{"gamma_rule":"sqrt","gamma":0.25,"candidates":48}`)); err != nil || a != (tpe.Search{GammaRule: tpe.GammaSqrt, Gamma: 0.25, Candidates: 48}) {
+		t.Errorf("New(tpe, options) = %+v, %v", a, err)
+	}
+	if _, err := r.New("tpe", json.RawMessage(`{"gamma":2}`)); !errors.Is(err, tpe.ErrInvalidOption) {
+		t.Errorf("New(tpe, gamma 2): %v, want ErrInvalidOption", err)
 	}
 	if err := r.Register("random", nil); err == nil {
 		t.Error("registering a name twice succeeded")

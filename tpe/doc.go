@@ -1,17 +1,41 @@
-// Package tpe implements the Tree-structured Parzen Estimator (TPE), the
-// default algorithm of HyperOpt, as HyperOpt 0.2.7's tpe.suggest computes
-// it.
+// Package tpe implements the Tree-structured Parzen Estimator (TPE): this
+// library's default algorithm (Search's zero value), and HyperOpt's TPE as
+// HyperOpt 0.2.7's tpe.suggest computes it (HyperoptCompat).
 //
-// Each hyperparameter is modelled separately, on the trials where it was
-// active: the best min(ceil(γ√n), 25) observations form the good group and
-// the rest the bad one; an adaptive Parzen estimator (a truncated,
-// possibly quantized, Gaussian or log-Gaussian mixture, or a categorical
-// distribution with pseudocounts) is fitted to each; candidates drawn from
-// the good model are scored by the ratio of the good to the bad density,
-// and the best one wins. Choices are decided first, and only the chosen
-// branch's hyperparameters are proposed.
+// Both split the observations by loss into a good group and a bad one, fit
+// a density to each, draw candidates from the good density and propose the
+// candidate with the highest ratio of good to bad density. Choices are
+// decided first, and only the chosen branch's hyperparameters are proposed.
 //
-// Where HyperOpt has a known defect this package uses the correct formula:
+// HyperOpt's TPE models each hyperparameter separately, on the trials where
+// it was active: the best min(ceil(γ√n), 25) observations form the good
+// group; an adaptive Parzen estimator (a truncated, possibly quantized,
+// Gaussian or log-Gaussian mixture, or a categorical distribution with
+// pseudocounts) is fitted to each group.
+//
+// The default models jointly the hyperparameters that are active under the
+// same conditions (a group, as Optuna's group decomposition forms them), so
+// that correlated hyperparameters are modelled together: a mixture of the
+// prior and one product kernel per observation, Gaussian in the continuous
+// dimensions (in log space for the log kinds) and categorical in the
+// others. Each dimension's kernels share one width, Scott's rule over the
+// group's values and the prior's centre, floored at 2% of the range: it
+// shrinks as the good points close in, which is what makes the search
+// converge. Candidates combine coordinates of different good points (each
+// dimension draws its own kernel), and the joint density ratio judges them.
+// A hyperparameter alone in its group, or a group without good or bad
+// observations, is proposed as HyperOpt proposes it. The good group is 5%
+// of the observations (at most 25) and the first 10 trials come from the
+// prior. These settings were chosen on the quality benchmark of
+// internal/quality (`go run ./cmd/quality`), on the 9 of its 19 problems
+// marked for selection: for instance, at 100 evaluations over 20 seeds,
+// with shifted optima, the median best loss on 10-D Rosenbrock is 200
+// (HyperOpt's TPE: 5,050) and on the held-out 10-D sphere 1.29 (14.8).
+//
+// Trials in flight (queued, running, or proposed earlier in the same call)
+// count as observations with the loss that Search.Liar assumes.
+//
+// Where HyperOpt has a known defect, HyperoptCompat uses the correct formula:
 // the density of a truncated, unquantized log-uniform mixture is
 // normalized by the mass the truncation keeps (HyperOpt omits it: the
 // offset is the same for every candidate, so proposals do not change), and
@@ -31,4 +55,13 @@
 //	search: hyperparameter optimization in hundreds of dimensions for vision
 //	architectures. Proceedings of the 30th International Conference on
 //	Machine Learning.
+//
+//	Falkner, S., Klein, A., Hutter, F. (2018). BOHB: Robust and efficient
+//	hyperparameter optimization at scale. Proceedings of the 35th
+//	International Conference on Machine Learning. (Product kernels with
+//	Scott's bandwidth.)
+//
+//	Watanabe, S. (2023). Tree-structured Parzen estimator: understanding
+//	its algorithm components and their roles for better empirical
+//	performance. arXiv:2304.11127.
 package tpe

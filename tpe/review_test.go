@@ -2,8 +2,10 @@ package tpe_test
 
 import (
 	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/hyperopt-go/hyperopt/space"
@@ -150,6 +152,39 @@ func TestReviewLogNormalOverflow(t *testing.T) {
 			if bad > 0 {
 				t.Errorf("%v candidates=%d: %d of 100 proposals invalid", s.Dist(0), alg.Candidates, bad)
 			}
+		}
+	}
+}
+
+// Options out of range are refused by Suggest with an error naming the
+// field and the value; zero values (the defaults) and HyperoptCompat are
+// valid.
+func TestValidate(t *testing.T) {
+	for _, ok := range []tpe.Search{{}, tpe.HyperoptCompat(), {Gamma: 1}, {GammaRule: tpe.GammaSqrt, Gamma: 2}, {MinBandwidth: 0.5}, {Liar: tpe.LieBest}} {
+		if err := ok.Validate(); err != nil {
+			t.Errorf("%+v: %v", ok, err)
+		}
+	}
+	s, _ := space.New(space.Dict{"x": space.Uniform("x", 0, 1)})
+	h := trials.NewHistory(s.Len())
+	for _, c := range []struct {
+		s    tpe.Search
+		want string
+	}{
+		{tpe.Search{Gamma: -0.1}, "Gamma = -0.1"},
+		{tpe.Search{Gamma: 1.5}, "Gamma = 1.5"},
+		{tpe.Search{Gamma: math.NaN()}, "Gamma = NaN"},
+		{tpe.Search{GammaRule: 7}, "GammaRule = GammaRule(7)"},
+		{tpe.Search{MinBandwidth: 0.6}, "MinBandwidth = 0.6"},
+		{tpe.Search{MinBandwidth: -1}, "MinBandwidth = -1"},
+		{tpe.Search{PriorWeight: -1}, "PriorWeight = -1"},
+		{tpe.Search{Candidates: -3}, "Candidates = -3"},
+		{tpe.Search{LinearForgetting: -1}, "LinearForgetting = -1"},
+		{tpe.Search{Liar: 9}, "Liar = Lie(9)"},
+	} {
+		_, err := c.s.Suggest(context.Background(), s, h, []trials.ID{0}, 1)
+		if !errors.Is(err, tpe.ErrInvalidOption) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: Suggest error %v, want ErrInvalidOption naming %q", c.s, err, c.want)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package tpe
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -70,6 +71,36 @@ type Search struct {
 	// a proposal is replaced by a draw from the prior that is unseen,
 	// while unseen points remain.
 	AllowDuplicates bool `json:"allow_duplicates,omitempty"`
+}
+
+// ErrInvalidOption is wrapped by the errors of Validate (and so of
+// Suggest) for a Search field out of its range.
+var ErrInvalidOption = errors.New("tpe: invalid option")
+
+// Validate reports the first field of t out of its range, with an error
+// wrapping ErrInvalidOption that names the field and the value. Zero
+// values, meaning the defaults, are valid.
+func (t Search) Validate() error {
+	bad := func(field string, v any, want string) error {
+		return fmt.Errorf("%w: %s = %v, want %s", ErrInvalidOption, field, v, want)
+	}
+	switch {
+	case int(t.GammaRule) >= len(gammaRuleNames):
+		return bad("GammaRule", t.GammaRule, "GammaLinear or GammaSqrt")
+	case !(t.Gamma >= 0) || math.IsInf(t.Gamma, 1) || (t.GammaRule == GammaLinear && t.Gamma > 1):
+		return bad("Gamma", t.Gamma, "0 (the default) or a fraction in (0, 1] (any positive factor under GammaSqrt)")
+	case !(t.MinBandwidth >= 0 && t.MinBandwidth <= maxWidth):
+		return bad("MinBandwidth", t.MinBandwidth, fmt.Sprintf("0 (the default) or a fraction in (0, %v]", maxWidth))
+	case !(t.PriorWeight >= 0) || math.IsInf(t.PriorWeight, 1):
+		return bad("PriorWeight", t.PriorWeight, "0 (the default, 1) or a positive weight")
+	case t.Candidates < 0:
+		return bad("Candidates", t.Candidates, "0 (the default, 24) or a positive count")
+	case t.LinearForgetting < 0:
+		return bad("LinearForgetting", t.LinearForgetting, "0 (the default, 25) or a positive count")
+	case int(t.Liar) >= len(lieNames):
+		return bad("Liar", t.Liar, "LieInf, LieWorst, LieMean or LieBest")
+	}
+	return nil
 }
 
 // nBelow is the size of the good group for n observations.
@@ -231,10 +262,10 @@ func (t Search) withDefaults() Search {
 	case t.StartupTrials < 0:
 		t.StartupTrials = 0
 	}
-	if t.Candidates <= 0 {
+	if t.Candidates == 0 {
 		t.Candidates = 24
 	}
-	if t.LinearForgetting <= 0 {
+	if t.LinearForgetting == 0 {
 		t.LinearForgetting = 25
 	}
 	return t
@@ -243,14 +274,18 @@ func (t Search) withDefaults() Search {
 // Suggest proposes one point per ID. Observations are the trials that are
 // queued, running or done (errors and cancellations are left out, as
 // HyperOpt leaves them); a trial without an ok result counts as a loss of
-// +Inf, so pending and failed trials fall in the bad group. Each point is
-// built ancestrally: each active hyperparameter is modelled on the trials
-// where it was active, candidates are drawn from its good model and the
-// best ratio of good to bad density wins. The draws for ID id come from a
-// PCG stream seeded by (seed, id). Several IDs in one call are proposed in
-// turn, each seeing the earlier ones as pending, as HyperOpt's fmin sees
-// its queued trials.
+// +Inf, so failed trials fall in the bad group, and pending ones get the
+// Liar's loss. Each point is built ancestrally: each active group of
+// hyperparameters (or each hyperparameter, if Independent) is modelled on
+// the trials where it was active, candidates are drawn from its good model
+// and the best ratio of good to bad density wins. The draws for ID id come
+// from a PCG stream seeded by (seed, id). Several IDs in one call are
+// proposed in turn, each seeing the earlier ones as pending, as HyperOpt's
+// fmin sees its queued trials.
 func (t Search) Suggest(ctx context.Context, s *space.Space, h *trials.History, ids []trials.ID, seed uint64) ([]space.Values, error) {
+	if err := t.Validate(); err != nil {
+		return nil, err
+	}
 	c := t.withDefaults()
 	w := workspaces.Get().(*workspace)
 	defer workspaces.Put(w)
