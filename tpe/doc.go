@@ -33,7 +33,17 @@
 // (HyperOpt's TPE: 5,050) and on the held-out 10-D sphere 1.29 (14.8).
 //
 // Trials in flight (queued, running, or proposed earlier in the same call)
-// count as observations with the loss that Search.Liar assumes.
+// count as observations with the loss that Search.Liar assumes: by default
+// +Inf, which puts them in the bad group. The joint model gives each of
+// them a kernel half as wide as the good kernels in the bad density, so
+// that the next proposals keep off the points in flight without being
+// pushed out of the good region (ordinary bad kernels, as wide as the bad
+// observations' spread, lower the ratio over the whole region). With 8
+// trials in flight this took the median best loss of 10-D Rosenbrock at 100
+// evaluations from 975 to 715 (and 434 to 420 in fmin's deterministic
+// batches). Parallel searches still pay for the results they wait for: at
+// 100 evaluations, 8 in flight reach 3.27 on 10-D sphere and 715 on 10-D
+// Rosenbrock, against 1.29 and 200 one at a time.
 //
 // Where HyperOpt has a known defect, HyperoptCompat uses the correct formula:
 // the density of a truncated, unquantized log-uniform mixture is

@@ -95,9 +95,11 @@ type jointKDE struct {
 }
 
 // newJointKDE fits the joint model to the observations pts (d values each,
-// in model space). It reorders buf, a scratch buffer it may grow and
-// returns.
-func newJointKDE(pts []float64, dims []jdim, priorWeight, minWidth float64, buf []float64) (*jointKDE, []float64) {
+// in model space), with priorWeight 0 for no prior component (then pts must
+// not be empty). Each continuous dimension's width is widths[j] if widths
+// is not nil, else adaptiveWidth's. It reorders buf, a scratch buffer it
+// may grow and returns.
+func newJointKDE(pts []float64, dims []jdim, priorWeight, minWidth float64, widths, buf []float64) (*jointKDE, []float64) {
 	d := len(dims)
 	n := len(pts) / d
 	k := &jointKDE{dims: dims, d: d, pts: pts, w: make([]float64, n+1), sigma: make([]float64, d)}
@@ -112,6 +114,10 @@ func newJointKDE(pts []float64, dims []jdim, priorWeight, minWidth float64, buf 
 	buf = slices.Grow(buf[:0], n+1)[:n+1]
 	for j, dm := range dims {
 		if dm.cat {
+			continue
+		}
+		if widths != nil {
+			k.sigma[j] = widths[j]
 			continue
 		}
 		for i := range n {
@@ -359,6 +365,53 @@ func (k *jointKDE) sample(r *rand.Rand, x []float64) {
 	}
 }
 
+// penaltyWidth is the width of the kernel that a trial in flight adds to
+// the bad density of the joint model, as a fraction of the good kernels'
+// width in each dimension.
+const penaltyWidth = 0.5
+
+// jointModel scores candidates for one group: the log-ratio of the good
+// density to the bad one. The bad density mixes the bad observations' model
+// with narrow kernels at the trials in flight that the lie puts in the bad
+// group (pen, nil if none), each of those weighing as one observation: a
+// local penalty that keeps the next proposals off the points in flight
+// without lowering the ratio over the whole good region, as ordinary bad
+// kernels (as wide as the bad observations' spread) would.
+type jointModel struct {
+	l, g, pen    *jointKDE
+	logWg, logWp float64 // log weights of g and pen in the bad density
+}
+
+func newJointModel(good, bad, pend []float64, dims []jdim, priorWeight, minWidth float64) *jointModel {
+	m := &jointModel{}
+	var buf []float64
+	m.l, buf = newJointKDE(good, dims, priorWeight, minWidth, nil, buf)
+	m.g, buf = newJointKDE(bad, dims, priorWeight, minWidth, nil, buf)
+	if len(pend) > 0 {
+		widths := make([]float64, len(dims))
+		for j := range widths {
+			widths[j] = penaltyWidth * m.l.sigma[j]
+		}
+		m.pen, _ = newJointKDE(pend, dims, 0, minWidth, widths, buf)
+		nb := float64(len(bad)/len(dims)) + priorWeight
+		np := float64(len(pend) / len(dims))
+		m.logWg, m.logWp = math.Log(nb/(nb+np)), math.Log(np/(nb+np))
+	}
+	return m
+}
+
+// score returns the log of the ratio of the good density at x to the bad
+// one.
+func (m *jointModel) score(x []float64) float64 {
+	bad := m.g.logPDF(x)
+	if m.pen != nil {
+		a, b := m.logWg+bad, m.logWp+m.pen.logPDF(x)
+		hi := math.Max(a, b)
+		bad = hi + math.Log(math.Exp(a-hi)+math.Exp(b-hi))
+	}
+	return m.l.logPDF(x) - bad
+}
+
 // jointPropose proposes the values of one group of hyperparameters jointly
 // from the good (below) and bad observations of the trials where the group
 // was active; it returns false when either side is empty.
@@ -367,43 +420,45 @@ func (c Search) jointPropose(s *space.Space, h *trials.History, o *obsSet, pendi
 	for j, p := range group {
 		dims[j] = jdimOf(s.Dist(p), p)
 	}
-	var good, bad []float64 // len(group) values per point
+	var good, bad, pend []float64 // len(group) values per point
 	nAbove := 0
 	for i := range o.rows {
 		if !below[i] {
 			nAbove++
 		}
 	}
-	bad = make([]float64, 0, (nAbove+len(pending))*len(group))
-	add := func(i int, value func(p int) float64) {
+	bad = make([]float64, 0, nAbove*len(group))
+	add := func(i int, inFlight bool, value func(p int) float64) {
 		if math.IsNaN(value(group[0])) {
 			return
 		}
 		for j, p := range group {
-			if x := dims[j].in(value(p)); below[i] {
+			switch x := dims[j].in(value(p)); {
+			case below[i]:
 				good = append(good, x)
-			} else {
+			case inFlight:
+				pend = append(pend, x)
+			default:
 				bad = append(bad, x)
 			}
 		}
 	}
 	for i, row := range o.rows {
-		add(i, func(p int) float64 { return h.Value(row, p) })
+		add(i, o.pending[i], func(p int) float64 { return h.Value(row, p) })
 	}
 	// The points proposed earlier in this call, with the lie as loss.
 	for k, pv := range pending {
-		add(len(o.rows)+k, func(p int) float64 { return pv[p] })
+		add(len(o.rows)+k, true, func(p int) float64 { return pv[p] })
 	}
 	if len(good) == 0 || len(bad) == 0 {
 		return false
 	}
-	l, buf := newJointKDE(good, dims, c.PriorWeight, c.MinBandwidth, nil)
-	g, _ := newJointKDE(bad, dims, c.PriorWeight, c.MinBandwidth, buf)
+	m := newJointModel(good, bad, pend, dims, c.PriorWeight, c.MinBandwidth)
 	best, cand := make([]float64, len(group)), make([]float64, len(group))
 	bestScore := math.Inf(-1)
 	for i := range c.Candidates {
-		l.sample(r, cand)
-		if sc := l.logPDF(cand) - g.logPDF(cand); sc > bestScore || i == 0 {
+		m.l.sample(r, cand)
+		if sc := m.score(cand); sc > bestScore || i == 0 {
 			bestScore = sc
 			copy(best, cand)
 		}

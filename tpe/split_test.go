@@ -116,3 +116,29 @@ func TestAdaptiveWidth(t *testing.T) {
 		t.Errorf("one value: width %v, want the floor 0.2", got)
 	}
 }
+
+// A trial in flight lowers the joint model's score at its own point by a
+// lot and barely changes it a few penalty widths away: a local penalty.
+func TestJointPenalty(t *testing.T) {
+	dims := []jdim{jdimOf(space.Dist{Kind: space.KindUniform, Low: -5, High: 5}, 0), jdimOf(space.Dist{Kind: space.KindUniform, Low: -5, High: 5}, 1)}
+	good := []float64{1, 1, 1.2, 0.9, 0.8, 1.1}
+	var bad []float64
+	for i := range 7 {
+		for j := range 6 {
+			bad = append(bad, -4.5+1.5*float64(i), -4+1.6*float64(j))
+		}
+	}
+	at := []float64{1.05, 1}
+	without := newJointModel(good, bad, nil, dims, 1, 0.02)
+	with := newJointModel(good, bad, at, dims, 1, 0.02)
+	if drop := without.score(at) - with.score(at); !(drop > 1) {
+		t.Errorf("the score at the point in flight drops by %v, want more than 1", drop)
+	}
+	far := []float64{at[0] + 4*penaltyWidth*with.l.sigma[0], at[1] - 4*penaltyWidth*with.l.sigma[1]}
+	if d := math.Abs(without.score(far) - with.score(far)); !(d < 0.05) {
+		t.Errorf("4 penalty widths away the score changes by %v, want less than 0.05", d)
+	}
+	if without.pen != nil || with.pen == nil {
+		t.Error("penalty component: want one exactly when a point is in flight")
+	}
+}

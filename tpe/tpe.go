@@ -62,7 +62,10 @@ type Search struct {
 	// Liar is the loss assumed for trials that have no result yet (queued,
 	// running, and the earlier proposals of the same call): a constant
 	// liar, so that several proposals in flight do not crowd one region.
-	// The zero value, LieInf, is HyperOpt's behaviour.
+	// The zero value, LieInf, is HyperOpt's behaviour. In the joint model,
+	// a trial in flight that the lie puts in the bad group adds a narrow
+	// kernel to the bad density (a local penalty) rather than one as wide
+	// as the bad observations'.
 	Liar Lie `json:"liar,omitempty"`
 	// AllowDuplicates lets TPE propose a point already in the history (or
 	// in the same call) on a space whose hyperparameters are all discrete
