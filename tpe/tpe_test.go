@@ -371,15 +371,17 @@ func TestGoldenSuggest(t *testing.T) {
 }
 
 // A constant liar: with a lie, a batch is what proposing one at a time
-// gives when each earlier proposal is recorded as finished with the lie's
-// loss (best, mean or worst of the ok losses, which that record leaves
-// unchanged). Under LieInf the earlier proposals count as +Inf.
+// gives when each earlier proposal is recorded as running (in flight),
+// with either model; and with the independent model, also when each is
+// recorded as finished with the lie's loss (best, mean or worst of the ok
+// losses, which that record leaves unchanged). (The joint model gives a
+// trial in flight a narrower kernel than a finished bad one.)
 func TestLiar(t *testing.T) {
 	t.Parallel()
 	s, _ := space.New(space.Dict{"x": space.Uniform("x", -5, 5), "c": space.Choice("c", 1, 2, 3)})
 	ctx := context.Background()
 	for _, lie := range []tpe.Lie{tpe.LieBest, tpe.LieMean, tpe.LieWorst} {
-		h, n := history(s, 40, 3)
+		h, _ := history(s, 40, 3)
 		var oks []float64
 		for i := range h.Len() {
 			oks = append(oks, h.Loss(i))
@@ -395,18 +397,27 @@ func TestLiar(t *testing.T) {
 				lv += x / float64(len(oks))
 			}
 		}
-		alg := tpe.Search{Liar: lie}
-		ids := []trials.ID{trials.ID(n), trials.ID(n + 1), trials.ID(n + 2)}
-		batch, err := alg.Suggest(ctx, s, h, ids, 8)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for j, id := range ids {
-			one, _ := alg.Suggest(ctx, s, h, []trials.ID{id}, 8)
-			if !sameValues(one[0], batch[j]) {
-				t.Errorf("%v: proposal %d of the batch %v, one at a time %v", lie, j, batch[j], one[0])
+		for _, c := range []struct {
+			alg     tpe.Search
+			running bool
+		}{{tpe.Search{Liar: lie}, true}, {tpe.Search{Liar: lie, Independent: true}, true}, {tpe.Search{Liar: lie, Independent: true}, false}} {
+			h, n := history(s, 40, 3)
+			ids := []trials.ID{trials.ID(n), trials.ID(n + 1), trials.ID(n + 2)}
+			batch, err := c.alg.Suggest(ctx, s, h, ids, 8)
+			if err != nil {
+				t.Fatal(err)
 			}
-			h.Apply([]trials.Trial{{ID: id, State: trials.StateDone, Values: one[0], Result: trials.OK(lv)}}, int64(n+j+1))
+			for j, id := range ids {
+				one, _ := c.alg.Suggest(ctx, s, h, []trials.ID{id}, 8)
+				if !sameValues(one[0], batch[j]) {
+					t.Errorf("%v, independent %v, earlier ones running %v: proposal %d of the batch %v, one at a time %v", lie, c.alg.Independent, c.running, j, batch[j], one[0])
+				}
+				tr := trials.Trial{ID: id, State: trials.StateDone, Values: one[0], Result: trials.OK(lv)}
+				if c.running {
+					tr = trials.Trial{ID: id, State: trials.StateRunning, Values: one[0]}
+				}
+				h.Apply([]trials.Trial{tr}, int64(n+j+1))
+			}
 		}
 	}
 	// The lie changes what a batch proposes.
