@@ -73,8 +73,8 @@ func history(s *space.Space, n int, seed uint64) (*trials.History, int) {
 	return h, n
 }
 
-// BenchmarkSuggest measures one TPE suggestion by history size and
-// dimension. Each iteration first records one more finished trial, so that
+// BenchmarkSuggest measures one TPE suggestion, the default's and
+// HyperoptCompat's, by history size and dimension. Each iteration first records one more finished trial, so that
 // whatever TPE derives from the history is rebuilt as in a real search;
 // the history is rebuilt (off the clock) whenever it passes 1.1 times its
 // nominal size, so a row's size holds whatever -benchtime is.
@@ -88,30 +88,36 @@ func BenchmarkSuggest(b *testing.B) {
 		spaces = append(spaces, cfg{fmt.Sprintf("dim=%d", dim), func(tb testing.TB) *space.Space { return uniformSpace(tb, dim) }})
 	}
 	spaces = append(spaces, cfg{"conditional", benchConditional})
-	for _, n := range []int{100, 1000, 10000} {
-		for _, sc := range spaces {
-			b.Run(fmt.Sprintf("trials=%d/%s", n, sc.name), func(b *testing.B) {
-				s := sc.s(b)
-				h, next := history(s, n, 1)
-				r := rand.New(rand.NewPCG(2, 0))
-				alg := tpe.Search{}
-				ctx := context.Background()
-				b.ReportAllocs()
-				for b.Loop() {
-					if next >= n+n/10+1 {
-						// Keep the history between n and 1.1n trials.
-						b.StopTimer()
-						h, next = history(s, n, uint64(next))
-						b.StartTimer()
+	algs := []struct {
+		name string
+		alg  tpe.Search
+	}{{"default", tpe.Search{}}, {"compat", tpe.HyperoptCompat()}}
+	for _, a := range algs {
+		for _, n := range []int{100, 1000, 10000} {
+			for _, sc := range spaces {
+				b.Run(fmt.Sprintf("algo=%s/trials=%d/%s", a.name, n, sc.name), func(b *testing.B) {
+					s := sc.s(b)
+					h, next := history(s, n, 1)
+					r := rand.New(rand.NewPCG(2, 0))
+					alg := a.alg
+					ctx := context.Background()
+					b.ReportAllocs()
+					for b.Loop() {
+						if next >= n+n/10+1 {
+							// Keep the history between n and 1.1n trials.
+							b.StopTimer()
+							h, next = history(s, n, uint64(next))
+							b.StartTimer()
+						}
+						v := s.Sample(r)
+						h.Apply([]trials.Trial{{ID: trials.ID(next), State: trials.StateDone, Values: v, Result: trials.OK(sphere(s, v))}}, int64(next+1))
+						next++
+						if _, err := alg.Suggest(ctx, s, h, []trials.ID{trials.ID(next)}, 7); err != nil {
+							b.Fatal(err)
+						}
 					}
-					v := s.Sample(r)
-					h.Apply([]trials.Trial{{ID: trials.ID(next), State: trials.StateDone, Values: v, Result: trials.OK(sphere(s, v))}}, int64(next+1))
-					next++
-					if _, err := alg.Suggest(ctx, s, h, []trials.ID{trials.ID(next)}, 7); err != nil {
-						b.Fatal(err)
-					}
-				}
-			})
+				})
+			}
 		}
 	}
 }

@@ -91,7 +91,14 @@ type jointKDE struct {
 	sigma []float64 // per dimension, the observations' width
 	cst   []float64 // per component: log w - Σ (log σ + log√(2π) + log of the mass inside the bounds) over continuous dimensions
 	inv   []float64 // per dimension, 1/σ of the observations' kernels
-	terms []float64
+	// scaled holds the observations with each continuous coordinate
+	// multiplied by inv/√2, so that a kernel's exponent is minus the
+	// squared distance to the candidate scaled alike (categorical
+	// coordinates are kept as they are).
+	scaled  []float64
+	allCont bool // no categorical dimension
+	terms   []float64
+	sx      []float64 // the candidate, scaled
 }
 
 // newJointKDE fits the joint model to the observations pts (d values each,
@@ -131,11 +138,22 @@ func newJointKDE(pts []float64, dims []jdim, priorWeight, minWidth float64, widt
 	k.terms = make([]float64, n+1)
 	logSqrt2Pi := 0.5 * math.Log(2*math.Pi)
 	base := 0.0 // Σ (log σ + log√(2π)) over the observations' continuous dimensions
+	k.allCont = true
 	for j, dm := range dims {
-		if !dm.cat {
-			k.inv[j] = 1 / k.sigma[j]
-			base += math.Log(k.sigma[j]) + logSqrt2Pi
+		if dm.cat {
+			k.allCont = false
+			continue
 		}
+		k.inv[j] = 1 / k.sigma[j]
+		base += math.Log(k.sigma[j]) + logSqrt2Pi
+	}
+	k.scaled = make([]float64, len(pts))
+	k.sx = make([]float64, d)
+	for i, x := range pts {
+		if j := i % d; !dims[j].cat {
+			x *= k.inv[j] / math.Sqrt2
+		}
+		k.scaled[i] = x
 	}
 	one := parzen.Mixture{Weights: []float64{1}, Mus: []float64{0}, Sigmas: []float64{1}}
 	for c := 0; c <= n; c++ {
@@ -191,7 +209,7 @@ func adaptiveWidth(xs []float64, scale, minWidth float64) float64 {
 	spread := 0.0
 	if len(xs) > 1 {
 		sd := math.Sqrt(ss / (m - 1))
-		iqr := quantile(xs, 0.75) - quantile(xs, 0.25)
+		iqr := quantile(xs, 0.75) - quantile(xs, 0.25) // the second selection runs on the partly ordered values
 		spread = min(sd, iqr)
 		if spread == 0 {
 			spread = max(sd, iqr)
@@ -291,22 +309,44 @@ func (k *jointKDE) catProb(c, j int, x float64) float64 {
 }
 
 func (k *jointKDE) logPDF(x []float64) float64 {
-	mx := math.Inf(-1)
 	terms := k.terms
-	for c := range k.w {
+	// The prior.
+	t := k.cst[0]
+	for j, dm := range k.dims {
+		if dm.cat {
+			t += math.Log(k.catProb(0, j, x[j]))
+			continue
+		}
+		z := (x[j] - dm.mu) / dm.scale
+		t -= 0.5 * z * z
+	}
+	terms[0] = t
+	mx := t
+	sx := k.sx
+	for j, dm := range k.dims {
+		sx[j] = x[j]
+		if !dm.cat {
+			sx[j] *= k.inv[j] / math.Sqrt2
+		}
+	}
+	d := k.d
+	for c := 1; c < len(k.w); c++ {
 		t := k.cst[c]
-		for j, dm := range k.dims {
-			if dm.cat {
-				t += math.Log(k.catProb(c, j, x[j]))
-				continue
+		row := k.scaled[(c-1)*d : c*d]
+		if k.allCont {
+			for j, v := range row {
+				z := sx[j] - v
+				t -= z * z
 			}
-			var z float64
-			if c == 0 {
-				z = (x[j] - dm.mu) / dm.scale
-			} else {
-				z = (x[j] - k.pts[(c-1)*k.d+j]) * k.inv[j]
+		} else {
+			for j, v := range row {
+				if k.dims[j].cat {
+					t += math.Log(k.catProb(c, j, x[j]))
+					continue
+				}
+				z := sx[j] - v
+				t -= z * z
 			}
-			t -= 0.5 * z * z
 		}
 		terms[c] = t
 		if t > mx {
