@@ -1,6 +1,7 @@
 package fmin
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -80,7 +81,17 @@ func unmarshalOptions(opts json.RawMessage, v any) error {
 	if len(opts) == 0 || string(opts) == "null" {
 		return nil
 	}
-	return json.Unmarshal(opts, v)
+	// An unknown field is an error: an option from another version, or a
+	// misspelt one, is not silently dropped.
+	dec := json.NewDecoder(bytes.NewReader(opts))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("options: more than one JSON value")
+	}
+	return nil
 }
 
 // Register adds an algorithm. A name already registered is an error.

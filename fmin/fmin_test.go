@@ -544,6 +544,10 @@ func TestRegistryAndMismatch(t *testing.T) {
 	if _, err := r.New("tpe", json.RawMessage(`{"gamma":2}`)); !errors.Is(err, tpe.ErrInvalidOption) {
 		t.Errorf("New(tpe, gamma 2): %v, want ErrInvalidOption", err)
 	}
+	// An option of another version, or misspelt, is refused, not dropped.
+	if _, err := r.New("tpe", json.RawMessage(`{"linear_gamma":0.1}`)); err == nil || !strings.Contains(err.Error(), "linear_gamma") {
+		t.Errorf("New(tpe, an unknown option): %v, want an error naming it", err)
+	}
 	if err := r.Register("random", nil); err == nil {
 		t.Error("registering a name twice succeeded")
 	}

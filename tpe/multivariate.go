@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 
 	"github.com/hyperopt-go/hyperopt/internal/parzen"
 	"github.com/hyperopt-go/hyperopt/space"
@@ -16,11 +17,13 @@ func jointGroups(s *space.Space) [][]int {
 	index := map[string]int{}
 	var out [][]int
 	for _, p := range s.Params() {
+		// An unambiguous key: labels are quoted, so no label can forge
+		// the separators.
 		key := ""
 		for _, and := range p.Conditions {
 			key += "|"
 			for _, c := range and {
-				key += c.String() + "&"
+				key += strconv.Quote(c.Label) + "=" + strconv.Itoa(c.Option) + "&"
 			}
 		}
 		g, ok := index[key]
@@ -158,8 +161,9 @@ func newJointKDE(pts []float64, dims []jdim, priorWeight, minWidth float64, widt
 	one := parzen.Mixture{Weights: []float64{1}, Mus: []float64{0}, Sigmas: []float64{1}}
 	for c := 0; c <= n; c++ {
 		// The product of the masses inside the bounds: one log per
-		// component (each mass is at least about 1/2, as the centres lie
-		// inside the bounds).
+		// component, or more when the product nears underflow (hundreds
+		// of dimensions). A component with no mass inside (a quantized
+		// value rounded far outside the bounds) gets weight 0: cst -Inf.
 		mass := 1.0
 		k.cst[c] = math.Log(k.w[c]) - base
 		for j, dm := range dims {
@@ -173,12 +177,15 @@ func newJointKDE(pts []float64, dims []jdim, priorWeight, minWidth float64, widt
 			if !math.IsInf(dm.low, -1) {
 				one.Mus[0], one.Sigmas[0] = mu, s
 				if mass *= parzen.Accept(&one, dm.low, dm.high); mass < 1e-250 {
-					k.cst[c] -= math.Log(mass) // hundreds of dimensions
+					k.cst[c] -= math.Log(mass)
 					mass = 1
 				}
 			}
 		}
 		k.cst[c] -= math.Log(mass)
+		if math.IsInf(k.cst[c], 1) || math.IsNaN(k.cst[c]) {
+			k.cst[c] = math.Inf(-1)
+		}
 	}
 	return k, buf
 }
@@ -353,6 +360,9 @@ func (k *jointKDE) logPDF(x []float64) float64 {
 			mx = t
 		}
 	}
+	if math.IsInf(mx, -1) {
+		return mx // no component has mass at x
+	}
 	sum := 0.0
 	for _, t := range terms {
 		if d := t - mx; d > -50 {
@@ -386,11 +396,14 @@ func (k *jointKDE) sample(r *rand.Rand, x []float64) {
 		if dm.cat {
 			// Draw from the component's categorical.
 			u := r.Float64()
-			opt := dm.k - 1
+			opt := -1
 			for o := 0; o < dm.k; o++ {
 				p := k.catProb(c, j, float64(o))
+				if p == 0 {
+					continue
+				}
+				opt = o // the last possible option, if rounding leaves u past the sum
 				if u < p {
-					opt = o
 					break
 				}
 				u -= p
@@ -458,7 +471,9 @@ func (m *jointModel) score(x []float64) float64 {
 func (c Search) jointPropose(s *space.Space, h *trials.History, o *obsSet, pending []space.Values, below []bool, group []int, r *rand.Rand, v space.Values) bool {
 	dims := make([]jdim, len(group))
 	for j, p := range group {
-		dims[j] = jdimOf(s.Dist(p), p)
+		// A wide randint is modelled as the integers of a quantized
+		// uniform, as on the independent path.
+		dims[j] = jdimOf(modelDist(s.Dist(p)), p)
 	}
 	var good, bad, pend []float64 // len(group) values per point
 	nAbove := 0
@@ -469,8 +484,10 @@ func (c Search) jointPropose(s *space.Space, h *trials.History, o *obsSet, pendi
 	}
 	bad = make([]float64, 0, nAbove*len(group))
 	add := func(i int, inFlight bool, value func(p int) float64) {
-		if math.IsNaN(value(group[0])) {
-			return
+		for _, p := range group {
+			if math.IsNaN(value(p)) {
+				return // the group was not active (all its members are, or none)
+			}
 		}
 		for j, p := range group {
 			switch x := dims[j].in(value(p)); {
@@ -498,13 +515,18 @@ func (c Search) jointPropose(s *space.Space, h *trials.History, o *obsSet, pendi
 	bestScore := math.Inf(-1)
 	for i := range c.Candidates {
 		m.l.sample(r, cand)
-		if sc := m.score(cand); sc > bestScore || i == 0 {
+		sc := m.score(cand)
+		if math.IsNaN(sc) {
+			sc = math.Inf(-1) // no density on either side: the worst score
+		}
+		if sc > bestScore || i == 0 {
 			bestScore = sc
 			copy(best, cand)
 		}
 	}
 	for j, dm := range dims {
-		d := s.Dist(dm.p)
+		orig := s.Dist(dm.p)
+		d := modelDist(orig)
 		x := best[j]
 		switch {
 		case dm.cat:
@@ -515,7 +537,11 @@ func (c Search) jointPropose(s *space.Space, h *trials.History, o *obsSet, pendi
 		if d.Kind.Quantized() {
 			x = math.RoundToEven(x/d.Q) * d.Q
 		}
-		v[dm.p] = d.Clamp(x)
+		if d.Kind != orig.Kind {
+			// A wide randint: its rounding may reach an end's neighbour.
+			x = math.Min(math.Max(x, orig.Low), orig.High-1)
+		}
+		v[dm.p] = orig.Clamp(x)
 	}
 	return true
 }

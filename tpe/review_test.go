@@ -177,6 +177,7 @@ func TestValidate(t *testing.T) {
 		{tpe.Search{GammaRule: 7}, "GammaRule = GammaRule(7)"},
 		{tpe.Search{MinBandwidth: 0.6}, "MinBandwidth = 0.6"},
 		{tpe.Search{MinBandwidth: -1}, "MinBandwidth = -1"},
+		{tpe.Search{MinBandwidth: 1e-320}, "MinBandwidth = 1e-320"},
 		{tpe.Search{PriorWeight: -1}, "PriorWeight = -1"},
 		{tpe.Search{Candidates: -3}, "Candidates = -3"},
 		{tpe.Search{LinearForgetting: -1}, "LinearForgetting = -1"},
@@ -185,6 +186,35 @@ func TestValidate(t *testing.T) {
 		_, err := c.s.Suggest(context.Background(), s, h, []trials.ID{0}, 1)
 		if !errors.Is(err, tpe.ErrInvalidOption) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: Suggest error %v, want ErrInvalidOption naming %q", c.s, err, c.want)
+		}
+	}
+}
+
+// A joint group of wide randints is modelled as quantized uniforms, as on
+// the independent path, not as categoricals of 2^40 options (which took
+// hours per proposal), and its proposals are valid integers.
+func TestReviewWideRandIntJoint(t *testing.T) {
+	s, err := space.New(space.Dict{"a": space.RandIntRange("a", 0, 1<<40), "b": space.RandIntRange("b", 5, 1<<40)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(1, 1))
+	var vals []space.Values
+	var losses []float64
+	for i := 0; i < 30; i++ {
+		vals = append(vals, s.Sample(r))
+		losses = append(losses, float64(i))
+	}
+	h := reviewHistory(s, vals, losses)
+	for seed := range uint64(20) {
+		out, err := tpe.Search{}.Suggest(context.Background(), s, h, []trials.ID{30, 31}, seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range out {
+			if err := s.Validate(v); err != nil {
+				t.Fatalf("seed %d: invalid proposal %v: %v", seed, v, err)
+			}
 		}
 	}
 }

@@ -142,3 +142,47 @@ func TestJointPenalty(t *testing.T) {
 		t.Error("penalty component: want one exactly when a point is in flight")
 	}
 }
+
+// Groups are keyed without ambiguity: a label that spells out another
+// group's conditions does not join it.
+func TestJointGroupsQuotedLabels(t *testing.T) {
+	s, err := space.New(space.Dict{
+		"a": space.Choice("a", space.Dict{"b": space.Choice("b", space.Dict{"q": space.Uniform("q", 0, 1)}, 1)}, 2),
+		"c": space.Choice("a=0&b", space.Dict{"p": space.Uniform("p", 0, 1)}, 3),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	iq, _ := s.Index("q")
+	ip, _ := s.Index("p")
+	for _, g := range jointGroups(s) {
+		if slices.Contains(g, iq) && slices.Contains(g, ip) {
+			t.Errorf("q and p, active under different conditions, share the group %v", g)
+		}
+	}
+}
+
+// A component with no mass inside the bounds (a quantized value rounded far
+// outside them) gets weight 0 instead of making every score NaN.
+func TestJointMassUnderflow(t *testing.T) {
+	dims := []jdim{jdimOf(space.Dist{Kind: space.KindQUniform, Low: 100, High: 101, Q: 1000}, 0),
+		jdimOf(space.Dist{Kind: space.KindUniform, Low: 0, High: 1}, 1)}
+	var good, bad []float64
+	for i := range 40 {
+		p := []float64{0, float64(i) / 40}
+		if i < 2 {
+			good = append(good, p...)
+		} else {
+			bad = append(bad, p...)
+		}
+	}
+	m := newJointModel(good, bad, nil, dims, 1, 0.02)
+	for _, c := range m.l.cst {
+		if math.IsNaN(c) || math.IsInf(c, 1) {
+			t.Errorf("a component's constant is %v", c)
+		}
+	}
+	if sc := m.score([]float64{100.5, 0.02}); math.IsNaN(sc) {
+		t.Errorf("score = NaN")
+	}
+}

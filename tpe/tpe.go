@@ -40,16 +40,19 @@ type Search struct {
 	// selection problems; HyperOpt's rule ranks below it: see
 	// internal/quality's "tpe-sqrt-gamma".)
 	Gamma float64 `json:"gamma,omitempty"`
-	// MinBandwidth is the narrowest a kernel of the joint model gets, as a
-	// fraction of its hyperparameter's range (of the prior's σ for the
-	// normal kinds): the floor that keeps a search from collapsing onto
-	// the first good region it finds. If 0, 0.02 (of 0.01, 0.015, 0.02,
+	// MinBandwidth is the narrowest an observation's kernel in the joint
+	// model gets, as a fraction of its hyperparameter's range (of the
+	// prior's σ for the normal kinds): the floor that keeps a search from
+	// collapsing onto the first good region it finds. (The penalty kernels
+	// of trials in flight are half as wide as the good kernels.) If 0, 0.02 (of 0.01, 0.015, 0.02,
 	// 0.03 and 0.05 on the selection problems, 0.02 and 0.03 were best;
 	// 0.01 collapses more often early on).
 	MinBandwidth float64 `json:"min_bandwidth,omitempty"`
 	// PriorWeight is the weight of the prior among the components of each
-	// Parzen estimator, and the pseudocount of each option of a categorical
-	// one. If 0, 1.
+	// Parzen estimator, and, in the per-hyperparameter estimators, the
+	// pseudocount of a categorical's options. (In the joint model an
+	// observation's categorical kernel keeps its option with probability
+	// 1/2 and spreads 1/2 by the prior.) If 0, 1.
 	PriorWeight float64 `json:"prior_weight,omitempty"`
 	// StartupTrials is how many observations (pending trials included) the
 	// history needs before TPE models it; until then points are drawn from
@@ -100,8 +103,8 @@ func (t Search) Validate() error {
 		return bad("GammaRule", t.GammaRule, "GammaLinear or GammaSqrt")
 	case !(t.Gamma >= 0) || math.IsInf(t.Gamma, 1) || (t.GammaRule == GammaLinear && t.Gamma > 1):
 		return bad("Gamma", t.Gamma, "0 (the default) or a fraction in (0, 1] (any positive factor under GammaSqrt)")
-	case !(t.MinBandwidth >= 0 && t.MinBandwidth <= maxWidth):
-		return bad("MinBandwidth", t.MinBandwidth, fmt.Sprintf("0 (the default) or a fraction in (0, %v]", maxWidth))
+	case t.MinBandwidth != 0 && !(t.MinBandwidth >= minMinBandwidth && t.MinBandwidth <= maxWidth):
+		return bad("MinBandwidth", t.MinBandwidth, fmt.Sprintf("0 (the default) or a fraction in [%g, %v]", minMinBandwidth, maxWidth))
 	case !(t.PriorWeight >= 0) || math.IsInf(t.PriorWeight, 1):
 		return bad("PriorWeight", t.PriorWeight, "0 (the default, 1) or a positive weight")
 	case t.Candidates < 0:
@@ -113,6 +116,10 @@ func (t Search) Validate() error {
 	}
 	return nil
 }
+
+// minMinBandwidth is the smallest MinBandwidth accepted: narrower kernels
+// than a millionth of the range only lose precision.
+const minMinBandwidth = 1e-6
 
 // nBelow is the size of the good group for n observations.
 func (c Search) nBelow(n int) int {

@@ -100,7 +100,8 @@ const noiseStream = 1 << 32
 
 // Run searches p with a for evals evaluations with the given seed (not 0,
 // which would make fmin draw a seed of its own), sequentially or, if
-// a.Parallel > 1, as a pipeline of a.Parallel trials in flight, and returns
+// a.Parallel > 1, with a.Parallel trials in flight (as a pipeline, or in
+// batches if a.Batch), and returns
 // the best loss seen after each evaluation (+Inf until a trial has an ok
 // loss). The shift is p.Shift(seed). The result depends only on (p, a,
 // seed, evals).
