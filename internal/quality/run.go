@@ -38,9 +38,15 @@ type Algo struct {
 // published peer figures used; this library's default TPE ("tpe",
 // tpe.Search{}); and the default with each of its choices undone in turn:
 // per-hyperparameter estimators ("tpe-independent"), HyperOpt's
-// square-root good group ("tpe-sqrt-gamma"), 20 start-up trials
-// ("tpe-startup20"), a floor on the kernel widths half as high
-// ("tpe-min-bandwidth-0.01") and 48 candidates ("tpe-candidates48").
+// square-root good group ("tpe-sqrt-gamma"), Optuna's 10% good group
+// ("tpe-gamma-0.1"), 20 start-up trials ("tpe-startup20"), a floor on the
+// kernel widths half as high ("tpe-min-bandwidth-0.01"), 48 candidates
+// ("tpe-candidates48"), the prior weighing 1 (HyperOpt's) or 0.25 instead
+// of 0.5 ("tpe-prior-weight-1", "tpe-prior-weight-0.25"), full weight for
+// the last 100 observations instead of 25 ("tpe-linear-forgetting-100")
+// and duplicates allowed ("tpe-allow-duplicates"). Every option of
+// tpe.Search that changes sequential results is there; the lie matters
+// only with trials in flight (ParallelAlgos).
 func Algos() []Algo {
 	return []Algo{
 		{Name: "random", New: func() fmin.Algorithm { return random.Search{} }},
@@ -53,9 +59,14 @@ func Algos() []Algo {
 		{Name: "tpe", New: func() fmin.Algorithm { return tpe.Search{} }},
 		{Name: "tpe-independent", New: func() fmin.Algorithm { return tpe.Search{Independent: true} }},
 		{Name: "tpe-sqrt-gamma", New: func() fmin.Algorithm { return tpe.Search{GammaRule: tpe.GammaSqrt} }},
+		{Name: "tpe-gamma-0.1", New: func() fmin.Algorithm { return tpe.Search{Gamma: 0.1} }},
 		{Name: "tpe-startup20", New: func() fmin.Algorithm { return tpe.Search{StartupTrials: 20} }},
 		{Name: "tpe-min-bandwidth-0.01", New: func() fmin.Algorithm { return tpe.Search{MinBandwidth: 0.01} }},
 		{Name: "tpe-candidates48", New: func() fmin.Algorithm { return tpe.Search{Candidates: 48} }},
+		{Name: "tpe-prior-weight-1", New: func() fmin.Algorithm { return tpe.Search{PriorWeight: 1} }},
+		{Name: "tpe-prior-weight-0.25", New: func() fmin.Algorithm { return tpe.Search{PriorWeight: 0.25} }},
+		{Name: "tpe-linear-forgetting-100", New: func() fmin.Algorithm { return tpe.Search{LinearForgetting: 100} }},
+		{Name: "tpe-allow-duplicates", New: func() fmin.Algorithm { return tpe.Search{AllowDuplicates: true} }},
 	}
 }
 
