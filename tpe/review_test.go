@@ -198,14 +198,7 @@ func TestReviewWideRandIntJoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := rand.New(rand.NewPCG(1, 1))
-	var vals []space.Values
-	var losses []float64
-	for i := 0; i < 30; i++ {
-		vals = append(vals, s.Sample(r))
-		losses = append(losses, float64(i))
-	}
-	h := reviewHistory(s, vals, losses)
+	h, _ := history(s, 30, 1)
 	for seed := range uint64(20) {
 		out, err := tpe.Search{}.Suggest(context.Background(), s, h, []trials.ID{30, 31}, seed)
 		if err != nil {
