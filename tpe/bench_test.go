@@ -74,10 +74,11 @@ func history(s *space.Space, n int, seed uint64) (*trials.History, int) {
 }
 
 // BenchmarkSuggest measures one TPE suggestion, the default's and
-// HyperoptCompat's, by history size and dimension. Each iteration first records one more finished trial, so that
-// whatever TPE derives from the history is rebuilt as in a real search;
-// the history is rebuilt (off the clock) whenever it passes 1.1 times its
-// nominal size, so a row's size holds whatever -benchtime is.
+// HyperoptCompat's, by history size and dimension. Each iteration first
+// records one more finished trial, so that whatever TPE derives from the
+// history is rebuilt as in a real search; the history is rebuilt (off the
+// clock) whenever it passes 1.1 times its nominal size, so a row's size
+// holds whatever -benchtime is.
 func BenchmarkSuggest(b *testing.B) {
 	type cfg struct {
 		name string

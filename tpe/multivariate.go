@@ -92,8 +92,10 @@ type jointKDE struct {
 	pts   []float64 // observations in model space, d values each
 	w     []float64 // weights: prior first, then the observations
 	sigma []float64 // per dimension, the observations' width
-	cst   []float64 // per component: log w - Σ (log σ + log√(2π) + log of the mass inside the bounds) over continuous dimensions
-	inv   []float64 // per dimension, 1/σ of the observations' kernels
+	// cst holds, per component, log w - Σ (log σ + log√(2π) + log of the
+	// mass inside the bounds) over the continuous dimensions.
+	cst []float64
+	inv []float64 // per dimension, 1/σ of the observations' kernels
 	// scaled holds the observations with each continuous coordinate
 	// multiplied by inv/√2, so that a kernel's exponent is minus the
 	// squared distance to the candidate scaled alike (categorical
@@ -216,7 +218,7 @@ func adaptiveWidth(xs []float64, scale, minWidth float64) float64 {
 	spread := 0.0
 	if len(xs) > 1 {
 		sd := math.Sqrt(ss / (m - 1))
-		iqr := quantile(xs, 0.75) - quantile(xs, 0.25) // the second selection runs on the partly ordered values
+		iqr := quantile(xs, 0.75) - quantile(xs, 0.25)
 		spread = min(sd, iqr)
 		if spread == 0 {
 			spread = max(sd, iqr)
