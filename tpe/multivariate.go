@@ -37,6 +37,22 @@ func jointGroups(s *space.Space) [][]int {
 	return out
 }
 
+// layout is the joint model's grouping of a space's hyperparameters.
+type layout struct {
+	groups  [][]int // jointGroups
+	groupOf []int   // by hyperparameter, its group's index
+}
+
+func newLayout(s *space.Space) *layout {
+	g := &layout{groups: jointGroups(s), groupOf: make([]int, s.Len())}
+	for gi, grp := range g.groups {
+		for _, p := range grp {
+			g.groupOf[p] = gi
+		}
+	}
+	return g
+}
+
 // jdim is how one hyperparameter is modelled in a joint estimator.
 type jdim struct {
 	p         int
@@ -540,11 +556,7 @@ func (c Search) jointPropose(s *space.Space, h *trials.History, o *obsSet, pendi
 		if d.Kind.Quantized() {
 			x = math.RoundToEven(x/d.Q) * d.Q
 		}
-		if d.Kind != orig.Kind {
-			// A wide randint: its rounding may reach an end's neighbour.
-			x = math.Min(math.Max(x, orig.Low), orig.High-1)
-		}
-		v[dm.p] = orig.Clamp(x)
+		v[dm.p] = orig.Clamp(fromModel(orig, x))
 	}
 	return true
 }

@@ -325,6 +325,7 @@ func (t Search) Suggest(ctx context.Context, s *space.Space, h *trials.History, 
 			seen[pointKey(row)] = true
 		}
 	}
+	var groups *layout // the joint model's groups, computed when first needed
 	for j, id := range ids {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -335,7 +336,10 @@ func (t Search) Suggest(ctx context.Context, s *space.Space, h *trials.History, 
 			// trials of a TPE search are those of a random search.
 			out[j] = s.Sample(r)
 		} else {
-			out[j] = c.propose(s, h, &obs, out[:j], r, w)
+			if groups == nil && !c.Independent {
+				groups = newLayout(s) // once per call: Params walks the space
+			}
+			out[j] = c.propose(s, h, &obs, out[:j], r, w, groups)
 		}
 		if seen != nil {
 			out[j] = unseen(s, out[j], seen, r)
@@ -461,8 +465,9 @@ type workspace struct {
 }
 
 // propose builds one point given the observations and the points already
-// proposed in this call (pending).
-func (c Search) propose(s *space.Space, h *trials.History, o *obsSet, pending []space.Values, r *rand.Rand, w *workspace) space.Values {
+// proposed in this call (pending); g holds the joint model's groups, nil
+// for the independent model.
+func (c Search) propose(s *space.Space, h *trials.History, o *obsSet, pending []space.Values, r *rand.Rand, w *workspace, g *layout) space.Values {
 	w.losses = append(w.losses[:0], o.losses...)
 	lie := c.Liar.value(o.losses, o.pending)
 	if c.Liar != LieInf {
@@ -477,26 +482,18 @@ func (c Search) propose(s *space.Space, h *trials.History, o *obsSet, pending []
 	}
 	w.below = parzen.SplitN(w.below, w.losses, c.nBelow(len(w.losses)), &w.order)
 	var joint space.Values
-	var groupOf []int
-	var groups [][]int
 	var tried []bool
-	if !c.Independent {
-		groups = jointGroups(s)
-		groupOf = make([]int, s.Len())
-		for gi, g := range groups {
-			for _, p := range g {
-				groupOf[p] = gi
-			}
-		}
+	if g != nil {
 		joint = s.NewValues()
-		tried = make([]bool, len(groups))
+		tried = make([]bool, len(g.groups))
 	}
 	return s.SampleWith(func(p int, _ space.Values) float64 {
 		if joint != nil {
-			if gi := groupOf[p]; !tried[gi] {
+			if gi := g.groupOf[p]; !tried[gi] {
 				tried[gi] = true
-				if len(groups[gi]) > 1 && !c.jointPropose(s, h, o, pending, w.below, groups[gi], r, joint) {
-					for _, q := range groups[gi] {
+				group := g.groups[gi]
+				if len(group) > 1 && !c.jointPropose(s, h, o, pending, w.below, group, r, joint) {
+					for _, q := range group {
 						joint[q] = math.NaN()
 					}
 				}
@@ -506,13 +503,7 @@ func (c Search) propose(s *space.Space, h *trials.History, o *obsSet, pending []
 			}
 		}
 		orig := s.Dist(p)
-		d := modelDist(orig)
-		x := c.drawParam(h, o, pending, r, w, p, d)
-		if d.Kind != orig.Kind {
-			// A wide randint: its rounding may reach an end's neighbour.
-			x = math.Min(math.Max(x, orig.Low), orig.High-1)
-		}
-		return x
+		return fromModel(orig, c.drawParam(h, o, pending, r, w, p, modelDist(orig)))
 	})
 }
 
@@ -641,6 +632,15 @@ func (c Search) draw(d space.Dist, w *workspace, r *rand.Rand, sortedA bool) flo
 // modelled as the integers of a quantized uniform, whose estimator does not
 // grow with the number of options.
 const maxCategories = 1 << 16
+
+// fromModel returns x, drawn from modelDist(orig), as a value of orig: a
+// wide randint's rounding may reach an end's neighbour.
+func fromModel(orig space.Dist, x float64) float64 {
+	if modelDist(orig).Kind != orig.Kind {
+		x = math.Min(math.Max(x, orig.Low), orig.High-1)
+	}
+	return x
+}
 
 // modelDist returns the prior TPE models a hyperparameter with.
 func modelDist(d space.Dist) space.Dist {
