@@ -8,6 +8,13 @@
 //	go run ./cmd/quality
 //	go run ./cmd/quality -seeds 5 -evals 100 -problems 'sphere|rosen' -algos random,tpe-hyperopt
 //
+// With -bound d it prints instead quality.ParallelBound's rows on the
+// d-dimensional sphere: what waiting for 8 results at a time costs an
+// evolution strategy that always samples at its best step size, a floor
+// for what 8 trials in flight cost a rank-based search such as TPE:
+//
+//	go run ./cmd/quality -bound 10 -seeds 400 -evals 100
+//
 // The searches run in GOMAXPROCS goroutines, one sequential search each;
 // the table does not depend on how many.
 package main
@@ -38,7 +45,16 @@ func main() {
 		more = append(more, a.Name)
 	}
 	algos := flag.String("algos", strings.Join(names, ","), "comma-separated algorithms to compare; also available: "+strings.Join(more, ", "))
+	bound := flag.Int("bound", 0, "if positive, print the evolution-strategy bound on the sphere of this dimension instead of the table")
 	flag.Parse()
+	if *bound > 0 {
+		if *seeds < 2 || *evals < 1 {
+			fmt.Fprintf(os.Stderr, "quality: -bound needs -seeds (%d) of at least 2 and -evals (%d) of at least 1\n", *seeds, *evals)
+			os.Exit(1)
+		}
+		printBound(*bound, *seeds, *evals)
+		return
+	}
 	if err := run(*seeds, *evals, *problems, *algos); err != nil {
 		fmt.Fprintln(os.Stderr, "quality:", err)
 		os.Exit(1)
@@ -93,4 +109,24 @@ func run(seeds, evals int, problems, algos string) error {
 	fmt.Printf("\n%d problems × %d algorithms × %d seeds × %d evaluations in %v (GOMAXPROCS=%d)\n",
 		len(ps), len(as), seeds, evals, time.Since(start).Round(time.Millisecond), runtime.GOMAXPROCS(0))
 	return nil
+}
+
+// printBound prints quality.ParallelBound's rows and the ratio of the best
+// batch's median to the sequential one.
+func printBound(dim, seeds, evals int) {
+	start := time.Now()
+	rows := quality.ParallelBound(seeds, evals, dim)
+	fmt.Printf("sphere-%d, optimum shifted per seed, median regret at %d evaluations over %d seeds, oracle step sizes\n", dim, evals, seeds)
+	fmt.Printf("%-16s %6s %12s\n", "strategy", "step", "median")
+	best := rows[1].Median
+	for _, r := range rows {
+		name := fmt.Sprintf("(%d/%d_w, %d)-ES", r.Mu, r.Mu, r.Lambda)
+		if r.Lambda == 1 {
+			name = "(1+1)-ES"
+		} else {
+			best = min(best, r.Median)
+		}
+		fmt.Printf("%-16s %6.1f %12.4g\n", name, r.Step, r.Median)
+	}
+	fmt.Printf("best batch of 8 / sequential: %.2f (%v)\n", best/rows[0].Median, time.Since(start).Round(time.Millisecond))
 }
