@@ -41,14 +41,18 @@ func jointGroups(s *space.Space) [][]int {
 type layout struct {
 	groups  [][]int // jointGroups
 	groupOf []int   // by hyperparameter, its group's index
+	always  []bool  // by group, whether it is active in every trial
 }
 
 func newLayout(s *space.Space) *layout {
 	g := &layout{groups: jointGroups(s), groupOf: make([]int, s.Len())}
+	g.always = make([]bool, len(g.groups))
+	params := s.Params()
 	for gi, grp := range g.groups {
 		for _, p := range grp {
 			g.groupOf[p] = gi
 		}
+		g.always[gi] = len(params[grp[0]].Conditions) == 0
 	}
 	return g
 }

@@ -440,7 +440,7 @@ func TestLiar(t *testing.T) {
 	if err := json.Unmarshal([]byte(`{"liar":"optimistic"}`), &back); err == nil {
 		t.Error("an unknown lie was accepted")
 	}
-	want := tpe.Search{Independent: true, GammaRule: tpe.GammaSqrt, Gamma: 0.25, PriorWeight: 1, StartupTrials: 20, Candidates: 24, LinearForgetting: 25, AllowDuplicates: true}
+	want := tpe.Search{Independent: true, GammaRule: tpe.GammaSqrt, Gamma: 0.25, PriorWeight: 1, StartupTrials: 20, Candidates: 24, LinearForgetting: 25, AllowDuplicates: true, OverallSplit: true}
 	if tpe.HyperoptCompat() != want {
 		t.Errorf("HyperoptCompat() = %+v", tpe.HyperoptCompat())
 	}

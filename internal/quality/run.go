@@ -44,7 +44,9 @@ type Algo struct {
 // ("tpe-candidates48"), the prior weighing 1 (HyperOpt's) or 0.25 instead
 // of 0.5 ("tpe-prior-weight-1", "tpe-prior-weight-0.25"), full weight for
 // the last 100 observations instead of 25 ("tpe-linear-forgetting-100")
-// and duplicates allowed ("tpe-allow-duplicates"). Every option of
+// duplicates allowed ("tpe-allow-duplicates") and the good group of a
+// conditional hyperparameter taken from the best trials overall
+// ("tpe-overall-split"). Every option of
 // tpe.Search that changes sequential results is there; the lie matters
 // only with trials in flight (ParallelAlgos).
 func Algos() []Algo {
@@ -67,6 +69,7 @@ func Algos() []Algo {
 		{Name: "tpe-prior-weight-0.25", New: func() fmin.Algorithm { return tpe.Search{PriorWeight: 0.25} }},
 		{Name: "tpe-linear-forgetting-100", New: func() fmin.Algorithm { return tpe.Search{LinearForgetting: 100} }},
 		{Name: "tpe-allow-duplicates", New: func() fmin.Algorithm { return tpe.Search{AllowDuplicates: true} }},
+		{Name: "tpe-overall-split", New: func() fmin.Algorithm { return tpe.Search{OverallSplit: true} }},
 	}
 }
 
