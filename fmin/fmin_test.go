@@ -538,7 +538,7 @@ func TestRegistryAndMismatch(t *testing.T) {
 	if _, err := r.New("bogus", nil); !errors.Is(err, fmin.ErrUnknownAlgorithm) {
 		t.Errorf("New(bogus): %v", err)
 	}
-	if a, err := r.New("tpe", json.RawMessage(`{"gamma_rule":"sqrt","gamma":0.25,"candidates":48}`)); err != nil || a != (tpe.Search{GammaRule: tpe.GammaSqrt, Gamma: 0.25, Candidates: 48}) {
+	if a, err := r.New("tpe", json.RawMessage(`{"gamma_rule":"sqrt","gamma":0.25,"candidates":48,"overall_split":true}`)); err != nil || a != (tpe.Search{GammaRule: tpe.GammaSqrt, Gamma: 0.25, Candidates: 48, OverallSplit: true}) {
 		t.Errorf("New(tpe, options) = %+v, %v", a, err)
 	}
 	if _, err := r.New("tpe", json.RawMessage(`{"gamma":2}`)); !errors.Is(err, tpe.ErrInvalidOption) {

@@ -24,7 +24,13 @@
 // converge. Candidates combine coordinates of different good points (each
 // dimension draws its own kernel), and the joint density ratio judges them.
 // A hyperparameter alone in its group, or a group without good or bad
-// observations, is proposed as HyperOpt proposes it. The good group is 5%
+// observations, is proposed as HyperOpt proposes it. A conditional
+// hyperparameter's good group is the best of the trials of its own branch
+// (where it is active), not the branch's share of the best trials overall:
+// HyperOpt's split gives a branch that another leads no good trials and
+// all of its own as bad ones, so that when the search tries the branch
+// again it proposes as far as it can from the branch's best point, and the
+// branch never catches up (Search.OverallSplit). The good group is 5%
 // of the observations (at most 25), the prior weighs half an observation,
 // and the first 10 trials come from the prior. These settings were chosen
 // on the quality benchmark of internal/quality (`go run ./cmd/quality`),
