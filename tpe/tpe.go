@@ -96,8 +96,10 @@ type Search struct {
 	// in the bad group, so when the search tries it again it proposes its
 	// hyperparameters as far as it can from the branch's best trial, and
 	// the branch can never catch up. On internal/quality's conditional
-	// problem, the searches still on a wrong branch fell from 59 to 44 of
-	// 100 at 200 evaluations, and from 55 to 37 at 400.
+	// problem, over 100 seeds, the median regret fell from 0.5 (a wrong
+	// branch) to 0.0031 at 200 evaluations and to 0.00019 at 400 (go run
+	// ./cmd/quality -seeds 100 -evals 400 -problems '^conditional$' -algos
+	// tpe,tpe-overall-split).
 	OverallSplit bool `json:"overall_split,omitempty"`
 }
 
