@@ -286,3 +286,96 @@ func TestBranchOwnGoodGroup(t *testing.T) {
 		}
 	}
 }
+
+// The split by branch never makes failed trials, or trials in flight, a
+// branch's good group: a branch whose only trials failed, or whose only
+// trial is still running, is proposed away from them (as with the overall
+// split), and within one call the points a branch gets are not drawn
+// toward its first one by a lie taken from another branch's losses.
+func TestBranchFailuresAndFlight(t *testing.T) {
+	s, err := space.New(space.Choice("m",
+		space.Dict{"a": space.Uniform("a", -5, 5)},
+		space.Dict{"b": space.Uniform("b", -5, 5)},
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	r := rand.New(rand.NewPCG(3, 4))
+	build := func(branch1 []trials.Trial, n int) (*trials.History, trials.ID) {
+		ts := slices.Clone(branch1)
+		for i := range n {
+			v, err := s.FromLabeled(map[string]float64{"m": 0, "a": 10*r.Float64() - 5})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ts = append(ts, trials.Trial{ID: trials.ID(len(ts)), State: trials.StateDone, Values: v, Result: trials.OK(float64(i))})
+		}
+		h := trials.NewHistory(s.Len())
+		h.Apply(ts, 1)
+		return h, trials.ID(len(ts))
+	}
+	inB := func(id int, b float64, st trials.State, res trials.Result) trials.Trial {
+		v, err := s.FromLabeled(map[string]float64{"m": 1, "b": b})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return trials.Trial{ID: trials.ID(id), State: st, Values: v, Result: res}
+	}
+	// median returns the median of dist(b, first b of the call) over the
+	// proposals in branch 1 (all of them, or those after the call's first).
+	median := func(alg tpe.Search, h *trials.History, ids []trials.ID, dist func(b, first float64) float64, afterFirst bool) float64 {
+		var d []float64
+		for seed := range uint64(400) {
+			out, err := alg.Suggest(ctx, s, h, ids, seed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			first := math.NaN()
+			for _, v := range out {
+				m := s.Labeled(v)
+				if m["m"] != 1 {
+					continue
+				}
+				if math.IsNaN(first) {
+					first = m["b"]
+					if afterFirst {
+						continue
+					}
+				}
+				d = append(d, dist(m["b"], first))
+			}
+		}
+		if len(d) < 20 {
+			t.Fatalf("%+v: branch 1 got %d proposals, want at least 20", alg, len(d))
+		}
+		slices.Sort(d)
+		return d[len(d)/2]
+	}
+	one := func(id trials.ID) []trials.ID { return []trials.ID{id} }
+
+	h, id := build([]trials.Trial{inB(0, 4, trials.StateDone, trials.Fail("diverged"))}, 30)
+	from4 := func(b, _ float64) float64 { return math.Abs(b - 4) }
+	for _, alg := range []tpe.Search{{}, {OverallSplit: true}} {
+		if m := median(alg, h, one(id), from4, false); !(m > 3) {
+			t.Errorf("%+v: failed branch: median distance to the failed point %.2f, want over 3", alg, m)
+		}
+	}
+
+	h, id = build([]trials.Trial{inB(0, 2.5, trials.StateRunning, trials.Result{})}, 30)
+	from := func(b, _ float64) float64 { return math.Abs(b - 2.5) }
+	for _, lie := range []tpe.Lie{tpe.LieInf, tpe.LieMean} {
+		if m := median(tpe.Search{Liar: lie}, h, one(id), from, false); !(m > 3) {
+			t.Errorf("%v: branch in flight: median distance to the running point %.2f, want over 3", lie, m)
+		}
+	}
+
+	h, id = build(nil, 40)
+	ids := []trials.ID{id, id + 1, id + 2, id + 3, id + 4, id + 5, id + 6, id + 7}
+	spread := func(b, first float64) float64 { return math.Abs(b - first) }
+	for _, lie := range []tpe.Lie{tpe.LieInf, tpe.LieMean} {
+		if m := median(tpe.Search{Liar: lie}, h, ids, spread, true); !(m > 3.5) {
+			t.Errorf("%v: a batch's later points in a new branch lie %.2f from its first (median), want over 3.5", lie, m)
+		}
+	}
+}

@@ -468,6 +468,7 @@ type workspace struct {
 	below      []bool
 	gBelow     [][]bool  // by joint group, its own split (groupBelow)
 	gLosses    []float64 // a group's losses, for its split
+	gPending   []bool    // whether each is in flight
 	gIndex     []int     // their observations' indices
 	gSplit     []bool
 	losses     []float64
@@ -538,10 +539,9 @@ func (c Search) propose(s *space.Space, h *trials.History, o *obsSet, pending []
 }
 
 // groupBelow returns the good group for the hyperparameters of group gi:
-// the γ-best of the observations where the group is active (by w.losses,
-// the lie's for trials in flight), or w.below if the group is always
-// active (see Search.OverallSplit). ready marks the groups whose split is
-// in w.gBelow already.
+// the γ-best of the observations where the group is active, or w.below if
+// the group is always active (see Search.OverallSplit). ready marks the
+// groups whose split is in w.gBelow already.
 func (c Search) groupBelow(h *trials.History, o *obsSet, pending []space.Values, w *workspace, g *layout, gi int, ready []bool) []bool {
 	if g.always[gi] {
 		return w.below
@@ -550,20 +550,37 @@ func (c Search) groupBelow(h *trials.History, o *obsSet, pending []space.Values,
 		return w.gBelow[gi]
 	}
 	p := g.groups[gi][0] // a group's members are active together
-	w.gLosses, w.gIndex = w.gLosses[:0], w.gIndex[:0]
+	w.gLosses, w.gPending, w.gIndex = w.gLosses[:0], w.gPending[:0], w.gIndex[:0]
 	for i, row := range o.rows {
 		if !math.IsNaN(h.Value(row, p)) {
-			w.gLosses = append(w.gLosses, w.losses[i])
+			w.gLosses = append(w.gLosses, o.losses[i])
+			w.gPending = append(w.gPending, o.pending[i])
 			w.gIndex = append(w.gIndex, i)
 		}
 	}
 	for k, v := range pending {
 		if !math.IsNaN(v[p]) {
-			w.gLosses = append(w.gLosses, w.losses[len(o.rows)+k])
+			w.gLosses = append(w.gLosses, math.Inf(1))
+			w.gPending = append(w.gPending, true)
 			w.gIndex = append(w.gIndex, len(o.rows)+k)
 		}
 	}
-	w.gSplit = parzen.SplitN(w.gSplit, w.gLosses, c.nBelow(len(w.gLosses)), &w.order)
+	// The lie comes from the branch's own results: the overall ones would
+	// rank a trial in flight among the branch's best while another branch
+	// leads. Nor are failed trials, or trials in flight under LieInf,
+	// ever good: a branch without ok results has no good group.
+	lie := c.Liar.value(w.gLosses, w.gPending)
+	ok := 0
+	for k, x := range w.gLosses {
+		if w.gPending[k] {
+			w.gLosses[k] = lie
+			x = lie
+		}
+		if x < math.Inf(1) {
+			ok++
+		}
+	}
+	w.gSplit = parzen.SplitN(w.gSplit, w.gLosses, min(c.nBelow(len(w.gLosses)), ok), &w.order)
 	if len(w.gBelow) < len(g.groups) {
 		w.gBelow = slices.Grow(w.gBelow, len(g.groups))[:len(g.groups)]
 	}
