@@ -91,15 +91,16 @@ type Search struct {
 	// OverallSplit takes the good group of every hyperparameter from the
 	// best trials overall, as HyperOpt does. If false (the default), a
 	// conditional hyperparameter's good group is the best γ of the trials
-	// where it is active: its own branch's best trials. Overall, a branch
-	// that another leads has none of the good trials and all of its own
-	// in the bad group, so when the search tries it again it proposes its
-	// hyperparameters as far as it can from the branch's best trial, and
-	// the branch can never catch up. On internal/quality's conditional
-	// problem, over 100 seeds, the median regret fell from 0.5 (a wrong
-	// branch) to 0.0031 at 200 evaluations and to 0.00019 at 400 (go run
-	// ./cmd/quality -seeds 100 -evals 400 -problems '^conditional$' -algos
-	// tpe,tpe-overall-split).
+	// where it is active, its own branch's best ok trials, and the lie for
+	// the branch's trials in flight comes from the branch's own results.
+	// Overall, a branch that another leads has none of the good trials and
+	// all of its own in the bad group, so when the search tries it again
+	// it proposes its hyperparameters as far as it can from the branch's
+	// best trial, and the branch can never catch up. On internal/quality's
+	// conditional problem, over 100 seeds, the median regret fell from 0.5
+	// (a wrong branch) to 0.0031 at 200 evaluations and to 0.00019 at 400
+	// (go run ./cmd/quality -seeds 100 -evals 400 -problems '^conditional$'
+	// -algos tpe,tpe-overall-split).
 	OverallSplit bool `json:"overall_split,omitempty"`
 }
 
