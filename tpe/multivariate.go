@@ -12,11 +12,12 @@ import (
 )
 
 // jointGroups returns the groups of hyperparameters that are active under
-// the same conditions (so together in every trial), by first member.
-func jointGroups(s *space.Space) [][]int {
+// the same conditions (so together in every trial), by first member, from
+// the space's Params.
+func jointGroups(params []space.ParamInfo) [][]int {
 	index := map[string]int{}
 	var out [][]int
-	for _, p := range s.Params() {
+	for _, p := range params {
 		// An unambiguous key: labels are quoted, so no label can forge
 		// the separators.
 		key := ""
@@ -45,9 +46,9 @@ type layout struct {
 }
 
 func newLayout(s *space.Space) *layout {
-	g := &layout{groups: jointGroups(s), groupOf: make([]int, s.Len())}
-	g.always = make([]bool, len(g.groups))
 	params := s.Params()
+	g := &layout{groups: jointGroups(params), groupOf: make([]int, s.Len())}
+	g.always = make([]bool, len(g.groups))
 	for gi, grp := range g.groups {
 		for _, p := range grp {
 			g.groupOf[p] = gi

@@ -48,7 +48,7 @@ func TestJointGroups(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got [][]string
-	for _, g := range jointGroups(s) {
+	for _, g := range jointGroups(s.Params()) {
 		var names []string
 		for _, p := range g {
 			names = append(names, s.Label(p))
@@ -155,7 +155,7 @@ func TestJointGroupsQuotedLabels(t *testing.T) {
 	}
 	iq, _ := s.Index("q")
 	ip, _ := s.Index("p")
-	for _, g := range jointGroups(s) {
+	for _, g := range jointGroups(s.Params()) {
 		if slices.Contains(g, iq) && slices.Contains(g, ip) {
 			t.Errorf("q and p, active under different conditions, share the group %v", g)
 		}
