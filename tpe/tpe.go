@@ -149,8 +149,8 @@ func (c Search) nBelow(n int) int {
 // HyperoptCompat returns TPE exactly as HyperOpt 0.2.7's tpe.suggest
 // computes it, with its defaults (independent estimators, good groups
 // taken from the best trials overall, γ = 0.25 under the square-root rule,
-// 20 start-up trials, duplicates allowed): the
-// settings that testdata/golden_suggest.json pins.
+// 20 start-up trials, duplicates allowed): the settings that
+// testdata/golden_suggest.json pins.
 func HyperoptCompat() Search {
 	return Search{
 		Independent: true, GammaRule: GammaSqrt, Gamma: 0.25, PriorWeight: 1,
@@ -471,7 +471,7 @@ type workspace struct {
 	gLosses    []float64 // a group's losses, for its split
 	gPending   []bool    // whether each is in flight
 	gIndex     []int     // their observations' indices
-	gSplit     []bool
+	gSplit     []bool    // the split of gLosses
 	losses     []float64
 	order      []int
 	obsB, obsA []float64
