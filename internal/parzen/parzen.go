@@ -224,13 +224,17 @@ func normMass(a, b, mu, sigma float64) float64 {
 		// Both in the lower tail.
 		return 0.5 * (math.Erfc(-zb) - math.Erfc(-za))
 	}
-	if za <= -6 && zb >= 6 {
-		// math.Erf is exactly ±1 beyond ±6: the same value, without the
-		// calls (most components of a fitted mixture lie deep inside the
-		// bounds).
-		return 1
+	// math.Erf is exactly ±1 beyond ±6: the same value without the call,
+	// for one bound or both (most components of a fitted mixture lie deep
+	// inside at least one of the bounds).
+	ea, eb := -1.0, 1.0
+	if !(za <= -6) { // NaN goes through Erf, and stays NaN
+		ea = math.Erf(za)
 	}
-	return 0.5 * (math.Erf(zb) - math.Erf(za))
+	if !(zb >= 6) {
+		eb = math.Erf(zb)
+	}
+	return 0.5 * (eb - ea)
 }
 
 // Accept returns the mass of the mixture inside [low, high] (HyperOpt's
