@@ -53,8 +53,8 @@
 // converges faster: at 100 evaluations, 8 in flight as a pipeline reach
 // 2.62 on 10-D sphere and 661 on 10-D Rosenbrock (in batches of 8: 2.28
 // and 250), against 0.49 and 109 one at a time, and 14.8 and 5,050 for
-// HyperOpt's TPE one at a time. Part of that cost is inherent in any search
-// that uses the losses only through their order: an evolution strategy
+// HyperOpt's TPE one at a time. Part of that cost comes with using the
+// losses only through their order, as TPE does: even an evolution strategy
 // told the distance to the optimum, so that it always samples at its best
 // step size, is 2.2 times worse on the same sphere at 100 evaluations when
 // it runs batches of 8 than when it runs one at a time (go run
