@@ -497,8 +497,17 @@ func TestReportAttach(t *testing.T) {
 		t.Fatal(err)
 	}
 	tr := res.Trials.All()[1]
-	if len(tr.Reports) != 3 || tr.Reports[2] != (trials.Report{Step: 2, Value: 8}) {
-		t.Errorf("reports %v", tr.Reports)
+	// Reports travel apart from the trial: the listing has none, the store
+	// has them.
+	if tr.Reports != nil {
+		t.Errorf("listed trial carries reports %v, want none", tr.Reports)
+	}
+	got, err := store.Get(context.Background(), "r", tr.ID)
+	if err != nil || len(got.Reports) != 3 || got.Reports[2] != (trials.Report{Step: 2, Value: 8}) {
+		t.Errorf("Get(%d).Reports = %v, %v", tr.ID, got.Reports, err)
+	}
+	if rs, _, err := store.Reports(context.Background(), "r", 0, 0); err != nil || len(rs) != 6 {
+		t.Errorf("Reports(0) = %d reports, %v; want 6 (3 per trial)", len(rs), err)
 	}
 	b, err := store.Attachment(context.Background(), "r", tr.ID, "model")
 	if err != nil || string(b) != "weights" {

@@ -3,12 +3,13 @@ package fmin
 import (
 	"context"
 	crand "crypto/rand"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hyperopt-go/hyperopt/space"
@@ -28,6 +29,8 @@ type Optimizer struct {
 	owner string
 	ttl   time.Duration
 	log   *slog.Logger
+
+	requests atomic.Uint64 // request IDs of claims
 
 	mu sync.Mutex
 	t  *trials.Trials
@@ -79,7 +82,12 @@ func NewOptimizer(ctx context.Context, s *space.Space, opts *Options) (*Optimize
 	if err != nil {
 		return nil, err
 	}
-	spec := trials.ExperimentSpec{Key: key, Seed: opts.Seed, MaxEvals: opts.MaxEvals, Algorithm: name, AlgorithmOptions: algOpts}
+	// The store resolves seed 0 (the stored seed, or a new one chosen once
+	// for every process that creates the experiment at the same time).
+	// MaxEvals sets the budget of a resumed experiment, as HyperOpt's
+	// max_evals does; 0 keeps the stored one.
+	spec := trials.ExperimentSpec{Key: key, Seed: opts.Seed, MaxEvals: opts.MaxEvals, Update: opts.MaxEvals > 0,
+		Algorithm: name, AlgorithmOptions: algOpts}
 	if doc, err := s.MarshalJSON(); err == nil {
 		spec.Space = doc
 		spec.Fingerprint, _ = s.Fingerprint()
@@ -88,15 +96,7 @@ func NewOptimizer(ctx context.Context, s *space.Space, opts *Options) (*Optimize
 		// still be searched; a store then cannot check it is the same.
 		o.log.Warn("space has no JSON form; the store cannot check it on resume", "err", err)
 	}
-	if spec.Seed == 0 {
-		spec.Seed = osSeed()
-	}
 	o.exp, err = o.store.Open(ctx, spec)
-	if errors.Is(err, trials.ErrSeed) && opts.Seed == 0 {
-		// The experiment exists: resume it with its own seed.
-		spec.Seed = 0
-		o.exp, err = o.store.Open(ctx, spec)
-	}
 	if err != nil {
 		return nil, fmt.Errorf("fmin: open experiment %q: %w", key, err)
 	}
@@ -104,14 +104,16 @@ func NewOptimizer(ctx context.Context, s *space.Space, opts *Options) (*Optimize
 	if err := o.t.Refresh(ctx); err != nil {
 		return nil, err
 	}
-	var canceled []trials.ID
+	var canceled []trials.Lease
 	for _, t := range o.t.All() {
 		if t.State == trials.StateCanceled {
-			canceled = append(canceled, t.ID)
+			canceled = append(canceled, t.Lease())
 		}
 	}
 	if len(canceled) > 0 {
-		if err := o.store.Requeue(ctx, key, canceled); err != nil {
+		// ErrConflict: another process requeued or reserved one of them
+		// since the read; it is in hand, and the next read shows it.
+		if err := o.store.Requeue(ctx, key, canceled); err != nil && !errors.Is(err, trials.ErrConflict) {
 			return nil, fmt.Errorf("fmin: requeue canceled trials: %w", err)
 		}
 		o.log.Info("requeued canceled trials", "n", len(canceled))
@@ -131,13 +133,47 @@ func defaultOwner() string {
 	return fmt.Sprintf("%s:%d:%x", host, os.Getpid(), b)
 }
 
-func osSeed() uint64 {
-	var b [8]byte
-	_, _ = crand.Read(b[:])
-	if s := binary.LittleEndian.Uint64(b[:]); s != 0 {
-		return s
+// claim claims up to n trial IDs with a request ID of its own, retrying a
+// call that failed for a reason other than the budget, the experiment or
+// ctx (a dropped connection, say) with the same request ID, so that a claim
+// whose reply was lost is not made twice.
+func (o *Optimizer) claim(ctx context.Context, n int) ([]trials.ID, error) {
+	req := o.requestID()
+	var err error
+	for attempt := range claimTries {
+		var ids []trials.ID
+		ids, err = o.store.Claim(ctx, o.exp.Key, n, req)
+		if err == nil || !retryable(err) || attempt == claimTries-1 {
+			return ids, err
+		}
+		o.log.Warn("claim failed; retrying with the same request ID", "err", err, "request", req)
+		select {
+		case <-ctx.Done():
+			return nil, errors.Join(err, ctx.Err())
+		case <-time.After(time.Duration(50<<attempt) * time.Millisecond):
+		}
 	}
-	return 1
+	return nil, err
+}
+
+// claimTries is how many times claim calls Store.Claim.
+const claimTries = 4
+
+// retryable reports whether a store call that failed with err may be
+// retried: not when it was refused for a reason a retry would meet again.
+func retryable(err error) bool {
+	for _, e := range []error{trials.ErrBudget, trials.ErrNotFound, trials.ErrClosed, trials.ErrConflict, context.Canceled, context.DeadlineExceeded} {
+		if errors.Is(err, e) {
+			return false
+		}
+	}
+	return true
+}
+
+// requestID returns a request ID unique to this call: the optimizer's
+// owner name and a counter.
+func (o *Optimizer) requestID() string {
+	return o.owner + "/" + strconv.FormatUint(o.requests.Add(1), 10)
 }
 
 // Seed returns the experiment's seed.
@@ -175,7 +211,7 @@ func (o *Optimizer) enqueue(ctx context.Context, configs []any) ([]trials.ID, er
 		}
 		vals[i] = v
 	}
-	ids, err := o.store.Claim(ctx, o.exp.Key, len(vals), "")
+	ids, err := o.claim(ctx, len(vals))
 	if err != nil {
 		return nil, fmt.Errorf("fmin: enqueue: %w", err)
 	}
@@ -239,7 +275,7 @@ func (o *Optimizer) ask(ctx context.Context, n int) ([]trials.Trial, error) {
 	if err := o.t.Refresh(ctx); err != nil {
 		return nil, err
 	}
-	ids, err := o.store.Claim(ctx, o.exp.Key, n, "")
+	ids, err := o.claim(ctx, n)
 	if err != nil {
 		return nil, fmt.Errorf("fmin: ask: %w", err)
 	}
@@ -363,19 +399,17 @@ func (o *Optimizer) finishLease(ctx context.Context, l trials.Lease, state trial
 	return o.t.Refresh(context.WithoutCancel(ctx))
 }
 
-// cancelLease marks a trial canceled if l is still its current attempt
-// (a trial taken over by another evaluator is left to it).
+// cancelLease marks a trial canceled if l is still its current attempt:
+// a trial taken over by another evaluator since (the store refuses the
+// stale attempt with ErrConflict) is left to it.
 func (o *Optimizer) cancelLease(ctx context.Context, l trials.Lease) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	cur, err := o.store.Get(ctx, o.exp.Key, l.ID)
-	if err != nil {
-		return err
-	}
-	if cur.State != trials.StateRunning || cur.Attempt != l.Attempt {
+	err := o.store.Cancel(ctx, o.exp.Key, []trials.Lease{l})
+	if errors.Is(err, trials.ErrConflict) {
 		return nil
 	}
-	if err := o.store.Cancel(ctx, o.exp.Key, []trials.ID{l.ID}); err != nil {
+	if err != nil {
 		return err
 	}
 	return o.t.Refresh(context.WithoutCancel(ctx))
@@ -391,7 +425,7 @@ func (o *Optimizer) Add(ctx context.Context, config any, r trials.Result) (trial
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	ids, err := o.store.Claim(ctx, o.exp.Key, 1, "")
+	ids, err := o.claim(ctx, 1)
 	if err != nil {
 		return trials.Trial{}, fmt.Errorf("fmin: add: %w", err)
 	}

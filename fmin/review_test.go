@@ -285,7 +285,7 @@ func TestReviewAddErrorAfterRecording(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = o.Add(ctx, map[string]any{"x": 1.0}, trials.OK(1))
-	ts, _, cerr := mem.Changes(context.Background(), "e", 0)
+	ts, _, cerr := mem.Changes(context.Background(), "e", 0, 0)
 	if cerr != nil {
 		t.Fatal(cerr)
 	}

@@ -125,9 +125,18 @@ func Export(ctx context.Context, w io.Writer, store Store, exp string) error {
 	if err := s.UnmarshalJSON(e.Space); err != nil {
 		return fmt.Errorf("trials: export %q: the stored space: %w", exp, err)
 	}
-	ts, _, err := store.Changes(ctx, exp, 0)
+	ts, _, err := store.Changes(ctx, exp, 0, 0)
 	if err != nil {
 		return fmt.Errorf("trials: export %q: %w", exp, err)
+	}
+	reps, _, err := store.Reports(ctx, exp, 0, 0)
+	if err != nil {
+		return fmt.Errorf("trials: export %q: %w", exp, err)
+	}
+	// A trial's reports are those of its last attempt.
+	byID := make(map[ID][]TrialReport)
+	for _, r := range reps {
+		byID[r.ID] = append(byID[r.ID], r)
 	}
 	slices.SortFunc(ts, func(a, b Trial) int { return int(a.ID - b.ID) })
 	doc := exportDoc{Version: exportVersion, Experiment: e, Trials: make([]exportTrial, 0, len(ts))}
@@ -137,8 +146,14 @@ func Export(ctx context.Context, w io.Writer, store Store, exp string) error {
 			doc.Missing = append(doc.Missing, next)
 		}
 		next = t.ID + 1
+		var tr []Report
+		for _, r := range byID[t.ID] {
+			if r.Attempt == t.Attempt {
+				tr = append(tr, r.Report)
+			}
+		}
 		et := exportTrial{
-			ID: t.ID, State: t.State, Values: map[string]json.RawMessage{}, Reports: t.Reports,
+			ID: t.ID, State: t.State, Values: map[string]json.RawMessage{}, Reports: tr,
 			Owner: t.Owner, Attempt: t.Attempt, Booked: timePtr(t.Booked), Started: timePtr(t.Started), Ended: timePtr(t.Ended),
 		}
 		for i, x := range t.Values {
@@ -201,6 +216,13 @@ func findExperiment(ctx context.Context, store Store, key string) (Experiment, e
 	return Experiment{}, fmt.Errorf("trials: experiment %q: %w", key, ErrNotFound)
 }
 
+// parsedTrial is a trial of an export document, read and checked.
+type parsedTrial struct {
+	t      exportTrial
+	values space.Values
+	result Result
+}
+
 // ImportOptions configures Import. The zero value is the default.
 type ImportOptions struct {
 	// Key is the key of the experiment to create; "" keeps the document's.
@@ -212,9 +234,14 @@ var ErrImport = errors.New("trials: bad export document")
 
 // Import reads a document written by Export and recreates its experiment in
 // store, with the same trial IDs, values, states, results, reports and
-// attachments, so that the search can go on there. Owners, attempts and
-// times are not kept: the store stamps its own. The experiment must not
+// attachments, so that the search can go on there. The experiment must not
 // exist in store yet (or have no trials). opts may be nil.
+//
+// A store that implements [Loader] (every store of this module does) writes
+// the whole experiment in one step, all or nothing, keeping owners,
+// attempts and times; trials that were running are queued again. Another
+// store gets the trials one call at a time, stamped with its own owners and
+// times, and a failure half-way leaves the trials written so far.
 func Import(ctx context.Context, r io.Reader, store Store, opts *ImportOptions) (Experiment, error) {
 	var doc exportDoc
 	dec := json.NewDecoder(r)
@@ -237,19 +264,14 @@ func Import(ctx context.Context, r io.Reader, store Store, opts *ImportOptions) 
 		spec.Key = opts.Key
 	}
 	// Parse every trial before writing anything.
-	type parsed struct {
-		t      exportTrial
-		values space.Values
-		result Result
-	}
-	ps := make([]parsed, len(doc.Trials))
+	ps := make([]parsedTrial, len(doc.Trials))
 	top := ID(-1)
 	for i, et := range doc.Trials {
 		v, err := importValues(&s, et.Values)
 		if err != nil {
 			return Experiment{}, fmt.Errorf("%w: trial %d: %w", ErrImport, et.ID, err)
 		}
-		ps[i] = parsed{t: et, values: v}
+		ps[i] = parsedTrial{t: et, values: v}
 		if et.Result != nil {
 			ps[i].result, err = importResult(et.Result)
 			if err != nil {
@@ -284,6 +306,41 @@ func Import(ctx context.Context, r io.Reader, store Store, opts *ImportOptions) 
 	if i := slices.Index(seen, false); i >= 0 {
 		return Experiment{}, fmt.Errorf("%w: ID %d is neither a trial nor missing", ErrImport, i)
 	}
+	if l, ok := store.(Loader); ok {
+		ts := make([]Trial, len(ps))
+		for i, p := range ps {
+			st := p.t.State
+			if st == StateRunning {
+				st = StateQueued // its evaluator is not coming back
+			}
+			ts[i] = Trial{ID: p.t.ID, Experiment: spec.Key, State: st, Values: p.values, Reports: p.t.Reports,
+				Owner: p.t.Owner, Attempt: p.t.Attempt, Booked: timeOf(p.t.Booked), Started: timeOf(p.t.Started), Ended: timeOf(p.t.Ended)}
+			if st == StateDone || st == StateError {
+				ts[i].Result = p.result
+				if st == StateDone {
+					ts[i].Result = p.result.Normalize()
+				}
+			}
+		}
+		if _, err := l.Load(ctx, spec, ts, doc.Missing); err != nil {
+			return Experiment{}, fmt.Errorf("trials: import: %w", err)
+		}
+		return findExperiment(ctx, store, spec.Key)
+	}
+	return importSteps(ctx, store, spec, n, ps, doc.Missing)
+}
+
+func timeOf(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
+}
+
+// importSteps writes an import through the Store interface alone, for a
+// store that is not a Loader: a failure half-way leaves the trials written
+// so far.
+func importSteps(ctx context.Context, store Store, spec ExperimentSpec, n int, ps []parsedTrial, missing []ID) (Experiment, error) {
 	budget := spec.MaxEvals
 	if budget > 0 && budget < n {
 		spec.MaxEvals = n // room for every ID while importing
@@ -322,7 +379,7 @@ func Import(ctx context.Context, r io.Reader, store Store, opts *ImportOptions) 
 		case StateQueued, StateRunning, StateCanceled:
 			err = store.Propose(ctx, spec.Key, []Proposal{{ID: t.ID, Values: p.values}})
 			if err == nil && t.State == StateCanceled {
-				err = store.Cancel(ctx, spec.Key, []ID{t.ID})
+				err = store.Cancel(ctx, spec.Key, []Lease{{ID: t.ID}})
 			}
 		default:
 			err = fmt.Errorf("%w: trial %d has state %v", ErrImport, t.ID, t.State)
@@ -331,14 +388,14 @@ func Import(ctx context.Context, r io.Reader, store Store, opts *ImportOptions) 
 			return Experiment{}, fmt.Errorf("trials: import trial %d: %w", t.ID, err)
 		}
 	}
-	if len(doc.Missing) > 0 {
-		if err := store.Release(ctx, spec.Key, doc.Missing); err != nil {
+	if len(missing) > 0 {
+		if err := store.Release(ctx, spec.Key, missing); err != nil {
 			return Experiment{}, fmt.Errorf("trials: import: %w", err)
 		}
 	}
 	if spec.MaxEvals != budget && budget > 0 {
-		spec.MaxEvals = budget
-		if e, err = store.Open(ctx, spec); err != nil {
+		spec.MaxEvals, spec.Update = budget, true
+		if _, err = store.Open(ctx, spec); err != nil {
 			return Experiment{}, fmt.Errorf("trials: import: %w", err)
 		}
 	}

@@ -66,7 +66,7 @@ func exportFixture(t *testing.T) (*trials.Memory, *space.Space) {
 	must(m.Finish(ctx, "e", trials.Lease{ID: 0, Attempt: 1}, trials.StateDone, r0))
 	must(m.Finish(ctx, "e", trials.Lease{ID: 1, Attempt: 1}, trials.StateDone, trials.Fail("diverged")))
 	must(m.Finish(ctx, "e", trials.Lease{ID: 2, Attempt: 1}, trials.StateError, trials.Result{Err: "boom", Stack: "goroutine 1"}))
-	must(m.Cancel(ctx, "e", []trials.ID{ids[4]}))
+	must(m.Cancel(ctx, "e", []trials.Lease{{ID: ids[4]}}))
 	return m, s
 }
 

@@ -2,10 +2,10 @@ package trials
 
 import (
 	"bytes"
+	"cmp"
 	"container/heap"
 	"context"
-	"encoding/json"
-	"fmt"
+		"fmt"
 	"maps"
 	"slices"
 	"sync"
@@ -21,9 +21,14 @@ type Memory struct {
 	mu     sync.Mutex
 	exps   map[string]*memExp
 	closed bool
+	done   chan struct{} // closed by Close
 }
 
-var _ Store = (*Memory)(nil)
+var (
+	_ Store  = (*Memory)(nil)
+	_ Waiter = (*Memory)(nil)
+	_ Loader = (*Memory)(nil)
+)
 
 // MemoryOptions configures a Memory store. The zero value is the default.
 type MemoryOptions struct {
@@ -33,7 +38,7 @@ type MemoryOptions struct {
 
 // NewMemory returns an empty in-memory store. opts may be nil.
 func NewMemory(opts *MemoryOptions) *Memory {
-	m := &Memory{now: time.Now, exps: make(map[string]*memExp)}
+	m := &Memory{now: time.Now, exps: make(map[string]*memExp), done: make(chan struct{})}
 	if opts != nil && opts.Now != nil {
 		m.now = opts.Now
 	}
@@ -53,9 +58,11 @@ type memExp struct {
 	slots    []slotKind // by ID
 	trials   []*Trial   // by ID; nil unless slots[id] == slotTrial
 	log      []ID       // log[s-1] is the trial changed at sequence number s
+	reports  []TrialReport
 	requests map[string][]ID
 	queued   idHeap // queued IDs, lowest first; entries may be stale
 	running  map[ID]struct{}
+	changed  chan struct{} // closed and replaced at every change: wakes Wait
 }
 
 // idHeap is a min-heap of trial IDs.
@@ -77,6 +84,8 @@ func (e *memExp) touch(t *Trial) {
 	e.Seq++
 	t.Seq = e.Seq
 	e.log = append(e.log, t.ID)
+	close(e.changed)
+	e.changed = make(chan struct{})
 	switch t.State {
 	case StateQueued:
 		heap.Push(&e.queued, t.ID)
@@ -136,27 +145,30 @@ func (m *Memory) Open(ctx context.Context, spec ExperimentSpec) (Experiment, err
 		return Experiment{}, err
 	}
 	defer m.mu.Unlock()
-	if spec.Key == "" {
-		return Experiment{}, fmt.Errorf("trials: open: empty experiment key")
-	}
 	if e, ok := m.exps[spec.Key]; ok {
-		if err := CheckSpec(e.Experiment, spec); err != nil {
+		x, err := CheckSpec(e.Experiment, spec)
+		if err != nil {
 			return Experiment{}, err
 		}
-		if spec.MaxEvals != 0 {
-			e.MaxEvals = spec.MaxEvals
-		}
+		e.MaxEvals, e.MaxAttempts = x.MaxEvals, x.MaxAttempts
 		return e.copy(), nil
 	}
-	e := &memExp{
-		Experiment: Experiment{ExperimentSpec: spec, Created: m.now()},
-		requests:   map[string][]ID{},
-		running:    map[ID]struct{}{},
+	x, err := NewExperiment(spec, m.now())
+	if err != nil {
+		return Experiment{}, err
 	}
-	e.Space = bytes.Clone(spec.Space)
-	e.AlgorithmOptions = bytes.Clone(spec.AlgorithmOptions)
+	e := newMemExp(x)
 	m.exps[spec.Key] = e
 	return e.copy(), nil
+}
+
+func newMemExp(x Experiment) *memExp {
+	return &memExp{
+		Experiment: x,
+		requests:   map[string][]ID{},
+		running:    map[ID]struct{}{},
+		changed:    make(chan struct{}),
+	}
 }
 
 func (e *memExp) copy() Experiment {
@@ -164,42 +176,6 @@ func (e *memExp) copy() Experiment {
 	x.Space = bytes.Clone(x.Space)
 	x.AlgorithmOptions = bytes.Clone(x.AlgorithmOptions)
 	return x
-}
-
-// CheckSpec returns a *MismatchError if spec cannot open the stored
-// experiment: another space fingerprint, another algorithm or its options,
-// another non-zero seed. Stores call it in Open.
-func CheckSpec(stored Experiment, spec ExperimentSpec) error {
-	mismatch := func(what, s, g string, err error) error {
-		return &MismatchError{Experiment: stored.Key, What: what, Stored: s, Given: g, Err: err}
-	}
-	if spec.Fingerprint != "" && spec.Fingerprint != stored.Fingerprint {
-		return mismatch("space", "fingerprint "+stored.Fingerprint, "fingerprint "+spec.Fingerprint, ErrSpaceMismatch)
-	}
-	if spec.Algorithm != "" {
-		so, go_ := compactJSON(stored.AlgorithmOptions), compactJSON(spec.AlgorithmOptions)
-		if spec.Algorithm != stored.Algorithm || so != go_ {
-			return mismatch("algorithm", stored.Algorithm+" "+so, spec.Algorithm+" "+go_, ErrAlgorithm)
-		}
-	}
-	if spec.Seed != 0 && spec.Seed != stored.Seed {
-		return mismatch("seed", fmt.Sprint(stored.Seed), fmt.Sprint(spec.Seed), ErrSeed)
-	}
-	return nil
-}
-
-func compactJSON(b []byte) string {
-	if len(b) == 0 {
-		return "{}"
-	}
-	var out bytes.Buffer
-	if err := json.Compact(&out, b); err != nil {
-		return string(b)
-	}
-	if out.String() == "null" {
-		return "{}"
-	}
-	return out.String()
 }
 
 // Experiments implements Store.
@@ -346,20 +322,32 @@ func (m *Memory) Reserve(ctx context.Context, exp, owner string, ttl time.Durati
 			break
 		}
 	}
-	if t == nil {
+	for t == nil {
 		// A running trial whose lease expired, lowest ID first.
+		var c *Trial
 		for id := range e.running {
-			c := e.trials[id]
-			if c.LeaseUntil.Before(now) && (t == nil || c.ID < t.ID) {
-				t = c
+			r := e.trials[id]
+			if r.LeaseUntil.Before(now) && (c == nil || r.ID < c.ID) {
+				c = r
 			}
 		}
+		if c == nil {
+			break
+		}
+		if c.Attempt >= e.MaxAttempts {
+			// Its last attempt: it ends in error rather than running again.
+			c.State, c.Result, c.Ended, c.LeaseUntil = StateError, ExpiredResult(c.Attempt, e.MaxAttempts, c.Owner), now, time.Time{}
+			e.touch(c)
+			continue
+		}
+		t = c
 	}
 	if t == nil {
 		return Trial{}, ErrNoQueued // the common case of a driver's loop: no formatting
 	}
 	t.State, t.Owner, t.Started, t.LeaseUntil = StateRunning, owner, now, now.Add(ttl)
 	t.Attempt++
+	t.Reports = nil // a trial's reports are those of its current attempt
 	e.touch(t)
 	return strip(t), nil
 }
@@ -400,12 +388,26 @@ func (m *Memory) Report(ctx context.Context, exp string, l Lease, r Report) erro
 		return err
 	}
 	defer m.mu.Unlock()
-	t, err := e.leased(l)
+	t, err := e.trial(l.ID)
 	if err != nil {
 		return err
 	}
+	// A retry of a report that was recorded (its trial may have finished
+	// since) is a success.
+	for i := len(e.reports) - 1; i >= 0 && t.Attempt == l.Attempt; i-- {
+		if p := &e.reports[i]; p.ID == l.ID && p.Attempt == l.Attempt && p.Step == r.Step {
+			if sameNaN([]float64{p.Value}, []float64{r.Value}) {
+				return nil
+			}
+			return fmt.Errorf("report step %d of trial %d of %q: already reported as %v: %w", r.Step, l.ID, exp, p.Value, ErrConflict)
+		}
+	}
+	if _, err := e.leased(l); err != nil {
+		return err
+	}
 	t.Reports = append(t.Reports, r)
-	e.touch(t)
+	e.ReportSeq++
+	e.reports = append(e.reports, TrialReport{ID: l.ID, Attempt: l.Attempt, Report: r, Seq: e.ReportSeq})
 	return nil
 }
 
@@ -443,28 +445,33 @@ func (m *Memory) Finish(ctx context.Context, exp string, l Lease, state State, r
 func cloneResult(r Result) Result { return r.Clone() }
 
 // Requeue implements Store.
-func (m *Memory) Requeue(ctx context.Context, exp string, ids []ID) error {
-	return m.move(ctx, exp, ids, StateQueued, func(s State) bool { return s == StateRunning || s == StateCanceled || s == StateError })
+func (m *Memory) Requeue(ctx context.Context, exp string, ls []Lease) error {
+	return m.move(ctx, exp, ls, StateQueued, func(s State) bool { return s == StateRunning || s == StateCanceled || s == StateError })
 }
 
 // Cancel implements Store.
-func (m *Memory) Cancel(ctx context.Context, exp string, ids []ID) error {
-	return m.move(ctx, exp, ids, StateCanceled, func(s State) bool { return s == StateQueued || s == StateRunning })
+func (m *Memory) Cancel(ctx context.Context, exp string, ls []Lease) error {
+	return m.move(ctx, exp, ls, StateCanceled, func(s State) bool { return s == StateQueued || s == StateRunning })
 }
 
-func (m *Memory) move(ctx context.Context, exp string, ids []ID, to State, from func(State) bool) error {
+func (m *Memory) move(ctx context.Context, exp string, ls []Lease, to State, from func(State) bool) error {
 	e, err := m.lockExp(ctx, exp)
 	if err != nil {
 		return err
 	}
 	defer m.mu.Unlock()
-	for _, id := range ids {
-		if _, err := e.trial(id); err != nil {
+	for _, l := range ls {
+		t, err := e.trial(l.ID)
+		if err != nil {
 			return err
 		}
+		if t.Attempt != l.Attempt {
+			return fmt.Errorf("%s trial %d of %q: attempt %d given, trial is %v at attempt %d: %w", verb(to), l.ID, exp, l.Attempt, t.State, t.Attempt, ErrConflict)
+		}
 	}
-	for _, id := range ids {
-		t := e.trials[id]
+	now := m.now()
+	for _, l := range ls {
+		t := e.trials[l.ID]
 		if !from(t.State) {
 			continue
 		}
@@ -473,11 +480,18 @@ func (m *Memory) move(ctx context.Context, exp string, ids []ID, to State, from 
 			t.Result = Result{}
 			t.Ended = time.Time{}
 		} else {
-			t.Ended = m.now()
+			t.Ended = now
 		}
 		e.touch(t)
 	}
 	return nil
+}
+
+func verb(to State) string {
+	if to == StateQueued {
+		return "requeue"
+	}
+	return "cancel"
 }
 
 // strip returns a copy of t without attachment bytes.
@@ -509,27 +523,116 @@ func (m *Memory) Get(ctx context.Context, exp string, id ID) (Trial, error) {
 
 // Changes implements Store. It costs time in proportion to the number of
 // changes since since, not to the number of trials.
-func (m *Memory) Changes(ctx context.Context, exp string, since int64) ([]Trial, int64, error) {
+func (m *Memory) Changes(ctx context.Context, exp string, since int64, limit int) ([]Trial, int64, error) {
 	e, err := m.lockExp(ctx, exp)
 	if err != nil {
 		return nil, 0, err
 	}
 	defer m.mu.Unlock()
 	since = max(0, min(since, e.Seq))
-	log := e.log[since:]
-	seen := make(map[ID]struct{}, len(log))
 	var out []Trial
-	// Walk backwards so each trial appears at its last change.
-	for i := len(log) - 1; i >= 0; i-- {
-		id := log[i]
-		if _, dup := seen[id]; dup {
-			continue
+	for i, id := range e.log[since:] {
+		// A trial is listed at its last change only.
+		if t := e.trials[id]; t.Seq == since+int64(i)+1 {
+			if limit > 0 && len(out) == limit {
+				return out, out[len(out)-1].Seq, nil
+			}
+			c := strip(t)
+			c.Reports = nil
+			out = append(out, c)
 		}
-		seen[id] = struct{}{}
-		out = append(out, strip(e.trials[id]))
 	}
-	slices.Reverse(out)
 	return out, e.Seq, nil
+}
+
+// Reports implements Store.
+func (m *Memory) Reports(ctx context.Context, exp string, since int64, limit int) ([]TrialReport, int64, error) {
+	e, err := m.lockExp(ctx, exp)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer m.mu.Unlock()
+	since = max(0, min(since, e.ReportSeq))
+	rs := e.reports[since:]
+	if limit > 0 && len(rs) > limit {
+		rs = rs[:limit]
+		return slices.Clone(rs), rs[len(rs)-1].Seq, nil
+	}
+	return slices.Clone(rs), e.ReportSeq, nil
+}
+
+// Wait implements Waiter.
+func (m *Memory) Wait(ctx context.Context, exp string, since int64) (int64, error) {
+	e, err := m.lockExp(ctx, exp)
+	if err != nil {
+		return 0, err
+	}
+	seq, ch := e.Seq, e.changed
+	m.mu.Unlock()
+	if seq > since {
+		return seq, nil
+	}
+	select {
+	case <-ch:
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	case <-m.done:
+		return 0, ErrClosed
+	}
+	if err := m.lock(ctx); err != nil {
+		return 0, err
+	}
+	defer m.mu.Unlock()
+	return e.Seq, nil
+}
+
+// Load implements Loader.
+func (m *Memory) Load(ctx context.Context, spec ExperimentSpec, ts []Trial, missing []ID) (Experiment, error) {
+	n, err := CheckLoad(ts, missing)
+	if err != nil {
+		return Experiment{}, err
+	}
+	if err := m.lock(ctx); err != nil {
+		return Experiment{}, err
+	}
+	defer m.mu.Unlock()
+	var x Experiment
+	if old, ok := m.exps[spec.Key]; ok {
+		if x, err = CheckSpec(old.Experiment, spec); err != nil {
+			return Experiment{}, err
+		}
+		if old.NextID != 0 {
+			return Experiment{}, fmt.Errorf("trials: load %q: the experiment already has trials: %w", spec.Key, ErrConflict)
+		}
+	} else if x, err = NewExperiment(spec, m.now()); err != nil {
+		return Experiment{}, err
+	}
+	e := newMemExp(x)
+	e.NextID, e.Claimed = ID(n), len(ts)
+	e.slots = make([]slotKind, n)
+	e.trials = make([]*Trial, n)
+	for _, id := range missing {
+		e.slots[id] = slotReleased
+	}
+	order := make([]*Trial, len(ts))
+	for i := range ts {
+		t := ts[i].Clone()
+		t.Experiment, t.LeaseUntil = spec.Key, time.Time{}
+		e.slots[t.ID], e.trials[t.ID] = slotTrial, &t
+		order[i] = &t
+	}
+	// Trials are stamped in the order of their IDs, and their reports
+	// after them in the same order.
+	slices.SortFunc(order, func(a, b *Trial) int { return cmp.Compare(a.ID, b.ID) })
+	for _, t := range order {
+		e.touch(t)
+		for _, r := range t.Reports {
+			e.ReportSeq++
+			e.reports = append(e.reports, TrialReport{ID: t.ID, Attempt: t.Attempt, Report: r, Seq: e.ReportSeq})
+		}
+	}
+	m.exps[spec.Key] = e
+	return e.copy(), nil
 }
 
 // Attachment implements Store.
@@ -554,6 +657,9 @@ func (m *Memory) Attachment(ctx context.Context, exp string, id ID, name string)
 func (m *Memory) Close() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if !m.closed {
+		close(m.done)
+	}
 	m.closed = true
 	m.exps = nil
 	return nil

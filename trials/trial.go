@@ -233,7 +233,7 @@ type Lease struct {
 }
 
 // Lease returns the token of the trial's current reservation.
-func (t *Trial) Lease() Lease { return Lease{t.ID, t.Attempt} }
+func (t Trial) Lease() Lease { return Lease{t.ID, t.Attempt} }
 
 // Clone returns a deep copy of t: Values, Reports, the result's extras (to
 // any depth of maps and slices) and attachment bytes.

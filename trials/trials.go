@@ -48,14 +48,23 @@ func (t *Trials) Store() Store { return t.store }
 // Space returns the space of the experiment.
 func (t *Trials) Space() *space.Space { return t.space }
 
-// Refresh reads the changes since the last Refresh from the store.
+// refreshPage is how many changed trials Refresh asks a store for at once,
+// so that a first read of a large experiment is not one huge reply.
+const refreshPage = 5000
+
+// Refresh reads the changes since the last Refresh from the store, a page
+// at a time.
 func (t *Trials) Refresh(ctx context.Context) error {
-	ts, seq, err := t.store.Changes(ctx, t.exp, t.seq)
-	if err != nil {
-		return fmt.Errorf("refresh %q: %w", t.exp, err)
+	for {
+		ts, seq, err := t.store.Changes(ctx, t.exp, t.seq, refreshPage)
+		if err != nil {
+			return fmt.Errorf("refresh %q: %w", t.exp, err)
+		}
+		t.apply(ts, seq)
+		if len(ts) < refreshPage {
+			return nil
+		}
 	}
-	t.apply(ts, seq)
-	return nil
 }
 
 func (t *Trials) apply(ts []Trial, seq int64) {
@@ -86,7 +95,8 @@ func (t *Trials) History() *History { return t.hist }
 // Len returns the number of trials.
 func (t *Trials) Len() int { return len(t.list) }
 
-// All returns the trials in ID order.
+// All returns the trials in ID order. They carry no intermediate reports
+// (read those with [Store.Get] or [Store.Reports]) and no attachment bytes.
 func (t *Trials) All() []Trial { return t.list }
 
 // Get returns the trial with the given ID.

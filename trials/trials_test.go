@@ -274,8 +274,8 @@ type changesCall struct {
 	got   []trials.ID
 }
 
-func (c *countingStore) Changes(ctx context.Context, exp string, since int64) ([]trials.Trial, int64, error) {
-	ts, next, err := c.Store.Changes(ctx, exp, since)
+func (c *countingStore) Changes(ctx context.Context, exp string, since int64, limit int) ([]trials.Trial, int64, error) {
+	ts, next, err := c.Store.Changes(ctx, exp, since, limit)
 	call := changesCall{since: since}
 	for _, t := range ts {
 		call.got = append(call.got, t.ID)
@@ -348,7 +348,7 @@ func (f *trialsFixture) refresh() {
 
 func (f *trialsFixture) storeSeq() int64 {
 	f.t.Helper()
-	_, seq, err := f.store.Store.Changes(f.t.Context(), "e", 0)
+	_, seq, err := f.store.Store.Changes(f.t.Context(), "e", 0, 0)
 	if err != nil {
 		f.t.Fatal(err)
 	}
