@@ -5,7 +5,7 @@ import (
 	"cmp"
 	"container/heap"
 	"context"
-		"fmt"
+	"fmt"
 	"maps"
 	"slices"
 	"sync"
