@@ -190,9 +190,7 @@ func (m *minimizer) run(ctx context.Context) (*Result, error) {
 			// The budget is spent but other evaluators (peers, or a
 			// crashed process whose leases have not expired) still run
 			// trials: wait for them, taking over any whose lease expires.
-			select {
-			case <-time.After(m.poll()):
-			case <-done:
+			if !m.waitOthers(searchCtx) {
 				done = nil
 			}
 			noMore = false
@@ -259,6 +257,36 @@ func (m *minimizer) othersRunning(ctx context.Context) bool {
 	m.o.mu.Lock()
 	defer m.o.mu.Unlock()
 	return m.o.t.Counts()[trials.StateRunning] > 0
+}
+
+// waitOthers waits for other evaluators' trials to change, for at most
+// poll(): with a store that can wake its callers (trials.Waiter), until the
+// experiment changes; with another store, the whole poll interval. (A lease
+// that expires changes nothing in the store, so even a waiter looks again
+// after poll() to take such a trial over.) It returns false if ctx ended.
+func (m *minimizer) waitOthers(ctx context.Context) bool {
+	if w, ok := m.o.store.(trials.Waiter); ok {
+		m.o.mu.Lock()
+		seq := m.o.t.Seq()
+		m.o.mu.Unlock()
+		wctx, cancel := context.WithTimeout(ctx, m.poll())
+		defer cancel()
+		_, err := w.Wait(wctx, m.o.exp.Key, seq)
+		if err == nil || errors.Is(err, context.DeadlineExceeded) {
+			return ctx.Err() == nil
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		// The store could not wait (closed, unreachable): fall back to
+		// sleeping, and let the next read report the error.
+	}
+	select {
+	case <-time.After(m.poll()):
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // poll is how long to wait before looking again at other evaluators'
