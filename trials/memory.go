@@ -393,13 +393,15 @@ func (m *Memory) Report(ctx context.Context, exp string, l Lease, r Report) erro
 		return err
 	}
 	// A retry of a report that was recorded (its trial may have finished
-	// since) is a success.
-	for i := len(e.reports) - 1; i >= 0 && t.Attempt == l.Attempt; i-- {
-		if p := &e.reports[i]; p.ID == l.ID && p.Attempt == l.Attempt && p.Step == r.Step {
-			if sameNaN([]float64{p.Value}, []float64{r.Value}) {
-				return nil
+	// since) is a success. The trial holds its current attempt's reports.
+	if t.Attempt == l.Attempt {
+		for i := len(t.Reports) - 1; i >= 0; i-- {
+			if p := t.Reports[i]; p.Step == r.Step {
+				if p.Value == r.Value || (p.Value != p.Value && r.Value != r.Value) {
+					return nil
+				}
+				return fmt.Errorf("report step %d of trial %d of %q: already reported as %v: %w", r.Step, l.ID, exp, p.Value, ErrConflict)
 			}
-			return fmt.Errorf("report step %d of trial %d of %q: already reported as %v: %w", r.Step, l.ID, exp, p.Value, ErrConflict)
 		}
 	}
 	if _, err := e.leased(l); err != nil {
