@@ -1,0 +1,654 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/hyperopt-go/hyperopt/trials"
+)
+
+func sortByID(order []int, ts []trials.Trial) {
+	slices.SortFunc(order, func(a, b int) int {
+		switch {
+		case ts[a].ID < ts[b].ID:
+			return -1
+		case ts[a].ID > ts[b].ID:
+			return 1
+		}
+		return 0
+	})
+}
+
+// Claim implements trials.Store.
+func (s *Store) Claim(ctx context.Context, exp string, n int, requestID string) ([]trials.ID, error) {
+	var ids []trials.ID
+	err := s.write(ctx, "claim", func(w *wtx) error {
+		if err := w.exp(exp); err != nil {
+			return err
+		}
+		if requestID != "" {
+			var first, k int64
+			err := w.stmt(s.st.claimGet).QueryRowContext(ctx, w.e.id, requestID).Scan(&first, &k)
+			if err == nil {
+				ids = dense(first, int(k))
+				return nil
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+		}
+		if n <= 0 {
+			return fmt.Errorf("trials: claim %d trials: count must be positive", n)
+		}
+		k := n
+		if w.e.maxEvals > 0 {
+			k = min(n, w.e.maxEvals-w.e.claimed)
+			if k <= 0 {
+				return fmt.Errorf("experiment %q has claimed %d of %d: %w", exp, w.e.claimed, w.e.maxEvals, trials.ErrBudget)
+			}
+		}
+		first := w.e.nextID
+		w.e.nextID += int64(k)
+		w.e.claimed += k
+		w.dirty = true
+		if requestID != "" {
+			if _, err := w.stmt(s.st.claimPut).ExecContext(ctx, w.e.id, requestID, first, k); err != nil {
+				return err
+			}
+		}
+		ids = dense(first, k)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+func dense(first int64, n int) []trials.ID {
+	ids := make([]trials.ID, n)
+	for i := range ids {
+		ids[i] = trials.ID(first + int64(i))
+	}
+	return ids
+}
+
+// Propose implements trials.Store.
+func (s *Store) Propose(ctx context.Context, exp string, ps []trials.Proposal) error {
+	vals := make([][]byte, len(ps))
+	for i := range ps {
+		vals[i] = encodeValues(ps[i].Values)
+	}
+	return s.write(ctx, "propose", func(w *wtx) error {
+		if err := w.exp(exp); err != nil {
+			return err
+		}
+		now := s.now()
+		ins := w.stmt(s.st.insertTrial)
+		for i, p := range ps {
+			if p.ID < 0 || int64(p.ID) >= w.e.nextID {
+				return fmt.Errorf("propose trial %d of %q: never claimed: %w", p.ID, exp, trials.ErrConflict)
+			}
+			state, owner, attempt, started, lease := trials.StateQueued, "", 0, int64(0), int64(0)
+			if p.Owner != "" {
+				state, owner, attempt, started, lease = trials.StateRunning, p.Owner, 1, nanos(now), nanos(now.Add(p.LeaseTTL))
+			}
+			seq := w.e.seq + 1
+			res, err := ins.ExecContext(ctx, w.e.id, int64(p.ID), int64(state), vals[i], owner, attempt, lease, nanos(now), started, seq)
+			if err != nil {
+				return err
+			}
+			if k, err := res.RowsAffected(); err != nil {
+				return err
+			} else if k == 1 {
+				w.touch()
+				continue
+			}
+			// The ID has a row: released, or proposed before.
+			var r trialRow
+			if err := r.scan(w.stmt(s.st.trialRow).QueryRowContext(ctx, w.e.id, int64(p.ID))); err != nil {
+				return err
+			}
+			if r.state == 0 {
+				return fmt.Errorf("propose trial %d of %q: released: %w", p.ID, exp, trials.ErrConflict)
+			}
+			old, err := decodeValues(r.vals)
+			if err != nil {
+				return err
+			}
+			st := trials.State(r.state)
+			retry := sameValues(old, p.Values) && r.owner == p.Owner &&
+				((p.Owner == "" && st == trials.StateQueued) || (p.Owner != "" && st == trials.StateRunning && r.attempt == 1))
+			if !retry {
+				return fmt.Errorf("propose trial %d of %q: already proposed: %w", p.ID, exp, trials.ErrConflict)
+			}
+		}
+		return nil
+	})
+}
+
+// Release implements trials.Store.
+func (s *Store) Release(ctx context.Context, exp string, ids []trials.ID) error {
+	return s.write(ctx, "release", func(w *wtx) error {
+		if err := w.exp(exp); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if id < 0 || int64(id) >= w.e.nextID {
+				return fmt.Errorf("release trial %d of %q: %w", id, exp, trials.ErrNotFound)
+			}
+			res, err := w.stmt(s.st.insertReleased).ExecContext(ctx, w.e.id, int64(id))
+			if err != nil {
+				return err
+			}
+			if k, err := res.RowsAffected(); err != nil {
+				return err
+			} else if k == 1 {
+				w.e.claimed--
+				w.dirty = true
+				continue
+			}
+			var state, attempt int64
+			if err := w.stmt(s.st.trialState).QueryRowContext(ctx, w.e.id, int64(id)).Scan(&state, &attempt); err != nil {
+				return err
+			}
+			if state != 0 {
+				return fmt.Errorf("release trial %d of %q: it has values: %w", id, exp, trials.ErrConflict)
+			}
+		}
+		return nil
+	})
+}
+
+// Reserve implements trials.Store.
+func (s *Store) Reserve(ctx context.Context, exp, owner string, ttl time.Duration) (trials.Trial, error) {
+	var (
+		t     trials.Trial
+		found bool
+	)
+	err := s.write(ctx, "reserve", func(w *wtx) error {
+		found = false
+		if err := w.exp(exp); err != nil {
+			return err
+		}
+		now := s.now()
+		var id int64
+		err := w.stmt(s.st.firstQueued).QueryRowContext(ctx, w.e.id).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			// A running trial whose lease expired, lowest ID first; one at
+			// its last attempt ends in error instead.
+			for {
+				var attempt int64
+				var last string
+				err = w.stmt(s.st.firstExpired).QueryRowContext(ctx, w.e.id, nanos(now)).Scan(&id, &attempt, &last)
+				if errors.Is(err, sql.ErrNoRows) {
+					return nil // nothing to take; the expired ones stay in error
+				}
+				if err != nil {
+					return err
+				}
+				if int(attempt) < w.e.maxAttmpt {
+					break
+				}
+				r := trials.ExpiredResult(int(attempt), w.e.maxAttmpt, last)
+				if _, err := w.stmt(s.st.expire).ExecContext(ctx, r.Err, nanos(now), w.touch(), w.e.id, id); err != nil {
+					return err
+				}
+			}
+		} else if err != nil {
+			return err
+		}
+		var r trialRow
+		if err := r.scan(w.stmt(s.st.reserve).QueryRowContext(ctx, owner, nanos(now), nanos(now.Add(ttl)), w.touch(), w.e.id, id)); err != nil {
+			return err
+		}
+		var err2 error
+		t, err2 = r.trial(exp)
+		found = true
+		return err2
+	})
+	if err != nil {
+		return trials.Trial{}, err
+	}
+	if !found {
+		return trials.Trial{}, fmt.Errorf("experiment %q: %w", exp, trials.ErrNoQueued)
+	}
+	return t, nil
+}
+
+// leaseErr explains why lease l is not the current lease of a running
+// trial.
+func (w *wtx) leaseErr(l trials.Lease) error {
+	var state, attempt int64
+	err := w.stmt(w.s.st.trialState).QueryRowContext(w.ctx, w.e.id, int64(l.ID)).Scan(&state, &attempt)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && state == 0 {
+		return fmt.Errorf("trial %d of experiment %q: %w", l.ID, w.key, trials.ErrNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("trial %d of %q: lease of attempt %d, trial is %v at attempt %d: %w", l.ID, w.key, l.Attempt, trials.State(state), attempt, trials.ErrConflict)
+}
+
+// Heartbeat implements trials.Store. It does not change the sequence
+// number.
+func (s *Store) Heartbeat(ctx context.Context, exp string, l trials.Lease, ttl time.Duration) error {
+	return s.write(ctx, "heartbeat", func(w *wtx) error {
+		if err := w.exp(exp); err != nil {
+			return err
+		}
+		res, err := w.stmt(s.st.heartbeat).ExecContext(ctx, nanos(s.now().Add(ttl)), w.e.id, int64(l.ID), l.Attempt)
+		if err != nil {
+			return err
+		}
+		if k, err := res.RowsAffected(); err != nil {
+			return err
+		} else if k == 0 {
+			return w.leaseErr(l)
+		}
+		return nil
+	})
+}
+
+// Report implements trials.Store.
+func (s *Store) Report(ctx context.Context, exp string, l trials.Lease, r trials.Report) error {
+	return s.write(ctx, "report", func(w *wtx) error {
+		if err := w.exp(exp); err != nil {
+			return err
+		}
+		var state, attempt int64
+		err := w.stmt(s.st.trialState).QueryRowContext(ctx, w.e.id, int64(l.ID)).Scan(&state, &attempt)
+		if errors.Is(err, sql.ErrNoRows) || err == nil && state == 0 {
+			return fmt.Errorf("trial %d of experiment %q: %w", l.ID, exp, trials.ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		if int(attempt) == l.Attempt {
+			// A retry of a report that was recorded (the trial may have
+			// finished since) is a success.
+			var v int64
+			err := w.stmt(s.st.lastReport).QueryRowContext(ctx, w.e.id, int64(l.ID), l.Attempt, r.Step).Scan(&v)
+			if err == nil {
+				if sameFloat(ffrom(v), r.Value) {
+					return nil
+				}
+				return fmt.Errorf("report step %d of trial %d of %q: already reported as %v: %w", r.Step, l.ID, exp, ffrom(v), trials.ErrConflict)
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+		}
+		if trials.State(state) != trials.StateRunning || int(attempt) != l.Attempt {
+			return fmt.Errorf("trial %d of %q: lease of attempt %d, trial is %v at attempt %d: %w", l.ID, exp, l.Attempt, trials.State(state), attempt, trials.ErrConflict)
+		}
+		w.e.reportSeq++
+		w.dirty = true
+		_, err = w.stmt(s.st.insertReport).ExecContext(ctx, w.e.id, w.e.reportSeq, int64(l.ID), l.Attempt, r.Step, fbits(r.Value))
+		return err
+	})
+}
+
+// Finish implements trials.Store.
+func (s *Store) Finish(ctx context.Context, exp string, l trials.Lease, state trials.State, r trials.Result) error {
+	if state != trials.StateDone && state != trials.StateError {
+		return fmt.Errorf("trials: finish with state %v: want done or error", state)
+	}
+	if state == trials.StateDone {
+		r = r.Normalize()
+	}
+	enc, err := encodeResult(r)
+	if err != nil {
+		return fmt.Errorf("finish trial %d of %q: %w", l.ID, exp, err)
+	}
+	return s.write(ctx, "finish", func(w *wtx) error {
+		if err := w.exp(exp); err != nil {
+			return err
+		}
+		var row trialRow
+		err := row.scan(w.stmt(s.st.trialRow).QueryRowContext(ctx, w.e.id, int64(l.ID)))
+		if errors.Is(err, sql.ErrNoRows) || err == nil && row.state == 0 {
+			return fmt.Errorf("trial %d of experiment %q: %w", l.ID, exp, trials.ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		if st := trials.State(row.state); st == trials.StateDone || st == trials.StateError {
+			if int(row.attempt) == l.Attempt && st == state {
+				same, err := w.sameResult(&row, r, enc)
+				if err != nil || same {
+					return err // nil: a retry of the finish that succeeded
+				}
+			}
+			return fmt.Errorf("finish trial %d of %q: already finished with another result: %w", l.ID, exp, trials.ErrConflict)
+		}
+		if trials.State(row.state) != trials.StateRunning || int(row.attempt) != l.Attempt {
+			return fmt.Errorf("trial %d of %q: lease of attempt %d, trial is %v at attempt %d: %w", l.ID, exp, l.Attempt, trials.State(row.state), row.attempt, trials.ErrConflict)
+		}
+		if _, err := w.stmt(s.st.finish).ExecContext(ctx, int64(state), fbits(r.Loss), int64(r.Status), fbits(r.LossVariance),
+			fbits(r.TrueLoss), boolInt(r.HasTrueLoss), enc.extras, r.Err, r.Stack, enc.names, nanos(s.now()), w.touch(),
+			w.e.id, int64(l.ID)); err != nil {
+			return err
+		}
+		for name, data := range r.Attachments {
+			if _, err := w.stmt(s.st.insertAttachment).ExecContext(ctx, w.e.id, int64(l.ID), name, nonNil(data)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// sameResult reports whether the stored result of row is r.
+func (w *wtx) sameResult(row *trialRow, r trials.Result, enc encodedResult) (bool, error) {
+	stored, err := row.result()
+	if err != nil {
+		return false, err
+	}
+	// Extras compare by their JSON form, which is what is stored.
+	if x, _ := enc.extras.(string); x != string(row.extras) {
+		return false, nil
+	}
+	stored.Extras, r.Extras = nil, nil
+	if len(stored.Attachments) != len(r.Attachments) {
+		return false, nil
+	}
+	for name := range stored.Attachments {
+		want, ok := r.Attachments[name]
+		if !ok {
+			return false, nil
+		}
+		var b []byte
+		err := w.tx.QueryRowContext(w.ctx, `SELECT data FROM attachments WHERE exp = ? AND id = ? AND name = ?`, w.e.id, row.id, name).Scan(&b)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return false, err
+		}
+		if !bytes.Equal(b, want) {
+			return false, nil
+		}
+	}
+	stored.Attachments, r.Attachments = nil, nil
+	return stored.Equal(r), nil
+}
+
+// Requeue implements trials.Store.
+func (s *Store) Requeue(ctx context.Context, exp string, ls []trials.Lease) error {
+	return s.move(ctx, exp, ls, trials.StateQueued)
+}
+
+// Cancel implements trials.Store.
+func (s *Store) Cancel(ctx context.Context, exp string, ls []trials.Lease) error {
+	return s.move(ctx, exp, ls, trials.StateCanceled)
+}
+
+func (s *Store) move(ctx context.Context, exp string, ls []trials.Lease, to trials.State) error {
+	verb := "cancel"
+	from := func(st trials.State) bool { return st == trials.StateQueued || st == trials.StateRunning }
+	if to == trials.StateQueued {
+		verb = "requeue"
+		from = func(st trials.State) bool {
+			return st == trials.StateRunning || st == trials.StateCanceled || st == trials.StateError
+		}
+	}
+	return s.write(ctx, verb, func(w *wtx) error {
+		if err := w.exp(exp); err != nil {
+			return err
+		}
+		states := make([]trials.State, len(ls))
+		for i, l := range ls {
+			var state, attempt int64
+			err := w.stmt(s.st.trialState).QueryRowContext(ctx, w.e.id, int64(l.ID)).Scan(&state, &attempt)
+			if errors.Is(err, sql.ErrNoRows) || err == nil && state == 0 {
+				return fmt.Errorf("trial %d of experiment %q: %w", l.ID, exp, trials.ErrNotFound)
+			}
+			if err != nil {
+				return err
+			}
+			if int(attempt) != l.Attempt {
+				return fmt.Errorf("%s trial %d of %q: attempt %d given, trial is %v at attempt %d: %w", verb, l.ID, exp, l.Attempt, trials.State(state), attempt, trials.ErrConflict)
+			}
+			states[i] = trials.State(state)
+		}
+		now := nanos(s.now())
+		for i, l := range ls {
+			if !from(states[i]) || slices.ContainsFunc(ls[:i], func(p trials.Lease) bool { return p.ID == l.ID }) {
+				continue // a lease given twice acts once, as the trial has moved
+			}
+			var err error
+			if to == trials.StateQueued {
+				_, err = w.tx.ExecContext(ctx, `UPDATE trials SET state = 1, lease_until = 0, loss = 0, status = 0, loss_variance = 0,
+					true_loss = 0, has_true_loss = 0, extras = NULL, err = '', stack = '', attachments = NULL, ended = 0, seq = ?
+					WHERE exp = ? AND id = ?`, w.touch(), w.e.id, int64(l.ID))
+				if err == nil {
+					_, err = w.tx.ExecContext(ctx, `DELETE FROM attachments WHERE exp = ? AND id = ?`, w.e.id, int64(l.ID))
+				}
+			} else {
+				_, err = w.tx.ExecContext(ctx, `UPDATE trials SET state = 5, lease_until = 0, ended = ?, seq = ? WHERE exp = ? AND id = ?`,
+					now, w.touch(), w.e.id, int64(l.ID))
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// readExp returns the row ID, Seq and ReportSeq of experiment exp.
+func (s *Store) readExp(ctx context.Context, tx *sql.Tx, exp string) (id, seq, reportSeq int64, err error) {
+	err = tx.StmtContext(ctx, s.st.rExpSeq).QueryRowContext(ctx, exp).Scan(&id, &seq, &reportSeq)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = fmt.Errorf("experiment %q: %w", exp, trials.ErrNotFound)
+	}
+	return id, seq, reportSeq, err
+}
+
+// Get implements trials.Store.
+func (s *Store) Get(ctx context.Context, exp string, id trials.ID) (trials.Trial, error) {
+	var t trials.Trial
+	err := s.read(ctx, "get", func(tx *sql.Tx) error {
+		eid, _, _, err := s.readExp(ctx, tx, exp)
+		if err != nil {
+			return err
+		}
+		var r trialRow
+		err = r.scan(tx.StmtContext(ctx, s.st.rTrial).QueryRowContext(ctx, eid, int64(id)))
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("trial %d of experiment %q: %w", id, exp, trials.ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		if t, err = r.trial(exp); err != nil {
+			return err
+		}
+		rows, err := tx.StmtContext(ctx, s.st.rReports).QueryContext(ctx, eid, int64(id), r.attempt)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var rp trials.Report
+			var v int64
+			if err := rows.Scan(&rp.Step, &v); err != nil {
+				return err
+			}
+			rp.Value = ffrom(v)
+			t.Reports = append(t.Reports, rp)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return trials.Trial{}, err
+	}
+	return t, nil
+}
+
+// Changes implements trials.Store. It reads the trials through the index on
+// (experiment, seq): its cost is in proportion to the changes returned.
+func (s *Store) Changes(ctx context.Context, exp string, since int64, limit int) ([]trials.Trial, int64, error) {
+	var (
+		out  []trials.Trial
+		next int64
+	)
+	err := s.read(ctx, "changes", func(tx *sql.Tx) error {
+		out = nil
+		eid, seq, _, err := s.readExp(ctx, tx, exp)
+		if err != nil {
+			return err
+		}
+		since = max(0, min(since, seq))
+		n := int64(-1)
+		if limit > 0 {
+			n = int64(limit) + 1
+		}
+		rows, err := tx.StmtContext(ctx, s.st.rChanges).QueryContext(ctx, eid, since, n)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		next = seq
+		for rows.Next() {
+			if limit > 0 && len(out) == limit {
+				next = out[len(out)-1].Seq
+				break
+			}
+			var r trialRow
+			if err := r.scan(rows); err != nil {
+				return err
+			}
+			t, err := r.trial(exp)
+			if err != nil {
+				return err
+			}
+			out = append(out, t)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return out, next, nil
+}
+
+// Reports implements trials.Store.
+func (s *Store) Reports(ctx context.Context, exp string, since int64, limit int) ([]trials.TrialReport, int64, error) {
+	var (
+		out  []trials.TrialReport
+		next int64
+	)
+	err := s.read(ctx, "reports", func(tx *sql.Tx) error {
+		out = nil
+		eid, _, rseq, err := s.readExp(ctx, tx, exp)
+		if err != nil {
+			return err
+		}
+		since = max(0, min(since, rseq))
+		n := int64(-1)
+		if limit > 0 {
+			n = int64(limit)
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT seq, id, attempt, step, value FROM reports WHERE exp = ? AND seq > ? ORDER BY seq LIMIT ?`, eid, since, n)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var r trials.TrialReport
+			var v int64
+			if err := rows.Scan(&r.Seq, &r.ID, &r.Attempt, &r.Step, &v); err != nil {
+				return err
+			}
+			r.Value = ffrom(v)
+			out = append(out, r)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		next = rseq
+		if limit > 0 && len(out) == limit && out[len(out)-1].Seq < rseq {
+			next = out[len(out)-1].Seq
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return out, next, nil
+}
+
+// Attachment implements trials.Store.
+func (s *Store) Attachment(ctx context.Context, exp string, id trials.ID, name string) ([]byte, error) {
+	var b []byte
+	err := s.read(ctx, "attachment", func(tx *sql.Tx) error {
+		eid, _, _, err := s.readExp(ctx, tx, exp)
+		if err != nil {
+			return err
+		}
+		var state int64
+		err = tx.QueryRowContext(ctx, `SELECT state FROM trials WHERE exp = ? AND id = ? AND state != 0`, eid, int64(id)).Scan(&state)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("trial %d of experiment %q: %w", id, exp, trials.ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		err = tx.QueryRowContext(ctx, `SELECT data FROM attachments WHERE exp = ? AND id = ? AND name = ?`, eid, int64(id), name).Scan(&b)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("attachment %q of trial %d of %q: %w", name, id, exp, trials.ErrNotFound)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return nonNil(b), nil
+}
+
+// Wait implements trials.Waiter. A change committed by this process wakes
+// it at once; one committed by another process is seen within
+// Options.PollInterval.
+func (s *Store) Wait(ctx context.Context, exp string, since int64) (int64, error) {
+	var tick *time.Ticker
+	for {
+		s.mu.Lock()
+		ch := s.changed
+		s.mu.Unlock()
+		var seq int64
+		err := s.read(ctx, "wait", func(tx *sql.Tx) error {
+			var err error
+			_, seq, _, err = s.readExp(ctx, tx, exp)
+			return err
+		})
+		if err != nil {
+			if tick != nil {
+				tick.Stop()
+			}
+			return 0, err
+		}
+		if seq > since {
+			if tick != nil {
+				tick.Stop()
+			}
+			return seq, nil
+		}
+		if tick == nil {
+			tick = time.NewTicker(s.poll)
+		}
+		select {
+		case <-ch:
+		case <-tick.C:
+		case <-ctx.Done():
+			tick.Stop()
+			return 0, ctx.Err()
+		case <-s.done:
+			tick.Stop()
+			return 0, trials.ErrClosed
+		}
+	}
+}
