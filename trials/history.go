@@ -3,6 +3,7 @@ package trials
 import (
 	"math"
 	"slices"
+	"sync"
 )
 
 // History is the columnar view of an experiment's trials that algorithms
@@ -19,7 +20,9 @@ import (
 // [History.Apply], without re-reading the experiment.
 //
 // The slices returned by its methods are shared and must not be modified.
-// A History is not safe for concurrent use with Apply.
+// Its read methods are safe for concurrent use by several readers; Apply,
+// which only the owner of the History calls (a [Trials] for the History it
+// hands out), must not run concurrently with them.
 type History struct {
 	seq    int64
 	ids    []ID
@@ -29,8 +32,9 @@ type History struct {
 	rows   int
 	index  map[ID]int
 
-	sorted     [][]int32 // per hyperparameter, active rows by value; built on demand
-	sortedUpTo []int     // rows included in sorted
+	sortMu     sync.Mutex // guards sorted and sortedUpTo: Sorted is called by readers
+	sorted     [][]int32  // per hyperparameter, active rows by value; built on demand
+	sortedUpTo []int      // rows included in sorted
 }
 
 // NewHistory returns an empty history for a space of nparams
@@ -115,17 +119,26 @@ func (h *History) Row(id ID) (int, bool) {
 }
 
 // Sorted returns the rows where hyperparameter p is active, in increasing
-// order of its value (equal values by trial ID). The order is built on the first
-// call and kept up to date as trials are appended, so algorithms that fit
-// models to sorted observations need not sort on every suggestion. The
-// slice is shared and must not be modified.
+// order of its value (equal values by trial ID). The order is built on the
+// first call and kept up to date as trials are appended, so algorithms that
+// fit models to sorted observations need not sort on every suggestion.
+//
+// Sorted is safe for concurrent use by several readers (two algorithms
+// suggesting from one History, say): the index is built under a lock and
+// never changed in place, so a slice it returned stays as it was. The slice
+// is shared and must not be modified.
 func (h *History) Sorted(p int) []int32 {
+	h.sortMu.Lock()
+	defer h.sortMu.Unlock()
 	if h.sorted == nil {
 		h.sorted = make([][]int32, len(h.cols))
 		h.sortedUpTo = make([]int, len(h.cols))
 	}
 	col := h.cols[p]
 	s, done := h.sorted[p], h.sortedUpTo[p]
+	if done == h.rows {
+		return s
+	}
 	cmp := func(a, b int32) int {
 		switch x, y := col[a], col[b]; {
 		case x < y:
@@ -135,27 +148,38 @@ func (h *History) Sorted(p int) []int32 {
 		}
 		// Equal values by trial ID, so that the order does not depend on
 		// the order rows arrived in (a resumed search reads them anew).
-		return int(h.ids[a] - h.ids[b])
+		return cmpID(h.ids[a], h.ids[b])
 	}
-	if added := h.rows - done; added > 0 {
-		if added > 32 || added > len(s)/8 {
-			// Many new rows: append them all and sort once.
-			for r := done; r < h.rows; r++ {
-				if !math.IsNaN(col[r]) {
-					s = append(s, int32(r))
-				}
-			}
-			slices.SortFunc(s, cmp)
-		} else {
-			for r := done; r < h.rows; r++ {
-				if math.IsNaN(col[r]) {
-					continue
-				}
-				i, _ := slices.BinarySearchFunc(s, int32(r), cmp)
-				s = slices.Insert(s, i, int32(r))
-			}
+	var add []int32
+	for r := done; r < h.rows; r++ {
+		if !math.IsNaN(col[r]) {
+			add = append(add, int32(r))
 		}
-		h.sorted[p], h.sortedUpTo[p] = s, h.rows
 	}
-	return s
+	slices.SortFunc(add, cmp)
+	// Merge into a new slice: readers may hold the old one.
+	merged := make([]int32, 0, len(s)+len(add))
+	i, j := 0, 0
+	for i < len(s) && j < len(add) {
+		if cmp(add[j], s[i]) < 0 {
+			merged = append(merged, add[j])
+			j++
+		} else {
+			merged = append(merged, s[i])
+			i++
+		}
+	}
+	merged = append(append(merged, s[i:]...), add[j:]...)
+	h.sorted[p], h.sortedUpTo[p] = merged, h.rows
+	return merged
+}
+
+func cmpID(a, b ID) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }

@@ -1,12 +1,14 @@
 package trials_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"math"
 	"reflect"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -524,6 +526,34 @@ func TestTrialsAverageBestError(t *testing.T) {
 	for range 3 {
 		if again, err := f.tr.AverageBestError(); err != nil || again != got {
 			t.Errorf("AverageBestError() again = %v, %v; want %v (deterministic)", again, err, got)
+		}
+	}
+}
+
+// Several readers may call Sorted at once (two algorithms suggesting from
+// one History), and a slice Sorted returned never changes afterwards.
+func TestHistorySortedConcurrentReaders(t *testing.T) {
+	h := trials.NewHistory(1)
+	var ts []trials.Trial
+	for i := range 200 {
+		ts = append(ts, trials.Trial{ID: trials.ID(i), State: trials.StateDone, Values: []float64{float64((i * 37) % 101)}, Result: trials.OK(1)})
+	}
+	h.Apply(ts[:100], 100)
+	first := h.Sorted(0)
+	snapshot := slices.Clone(first)
+	h.Apply(ts[100:], 200)
+	var wg sync.WaitGroup
+	got := make([][]int32, 4)
+	for g := range got {
+		wg.Go(func() { got[g] = h.Sorted(0) })
+	}
+	wg.Wait()
+	if !slices.Equal(first, snapshot) {
+		t.Errorf("a slice Sorted returned changed after Apply")
+	}
+	for g := range got {
+		if len(got[g]) != 200 || !slices.IsSortedFunc(got[g], func(a, b int32) int { return cmp.Compare(h.Value(int(a), 0), h.Value(int(b), 0)) }) {
+			t.Fatalf("reader %d: Sorted(0) has %d rows, sorted %v; want 200 sorted", g, len(got[g]), slices.IsSortedFunc(got[g], func(a, b int32) int { return cmp.Compare(h.Value(int(a), 0), h.Value(int(b), 0)) }))
 		}
 	}
 }
