@@ -17,9 +17,11 @@ func scanExperiment(sc scanner) (int64, trials.Experiment, error) {
 		e             trials.Experiment
 		seed, created int64
 		next          int64
+		space, opts   []byte
 	)
-	err := sc.Scan(&id, &e.Key, &e.Space, &e.Fingerprint, &seed, &e.MaxEvals, &e.MaxAttempts, &e.Algorithm,
-		&e.AlgorithmOptions, &created, &e.Claimed, &next, &e.Seq, &e.ReportSeq)
+	err := sc.Scan(&id, &e.Key, &space, &e.Fingerprint, &seed, &e.MaxEvals, &e.MaxAttempts, &e.Algorithm,
+		&opts, &created, &e.Claimed, &next, &e.Seq, &e.ReportSeq)
+	e.Space, e.AlgorithmOptions = space, opts
 	e.Seed, e.Created, e.NextID = uint64(seed), fromNanos(created), trials.ID(next)
 	return id, e, err
 }
