@@ -1,0 +1,528 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strconv"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/hyperopt-go/hyperopt/trials"
+)
+
+// SchemaVersion is the version of the schema this package writes. A
+// database written by a newer version is refused with an error wrapping
+// trials.ErrSchema; an older one is migrated on Open.
+const SchemaVersion = 1
+
+// application is the value of the meta table's "application" row, which
+// tells this package's tables from another program's.
+const application = "hyperopt-go trials"
+
+// ourTables are the tables of the schema; finding one of them without the
+// meta table means the schema belongs to another program.
+var ourTables = []string{"meta", "experiments", "trials", "released", "claims", "reports", "attachments"}
+
+// migrations[v-1] brings a schema from version v-1 to v. Each runs in the
+// transaction that holds the migration lock.
+//
+// The schema (version 1):
+//
+//   - meta(name, value): the rows "application" and "version".
+//   - experiments: one row per experiment, with its spec, budget use
+//     (claimed, next_id) and sequence numbers (seq, report_seq). Every
+//     write that changes a trial locks its experiment's row first and
+//     stamps the next seq, so commits are ordered by seq.
+//   - trials: one row per trial with values (a claimed ID without values
+//     has no row), keyed by (experiment, id); seq is the experiment's
+//     sequence number of its last change (unique per experiment, indexed
+//     for Changes). A trial that Reserve ended because its lease expired
+//     at the last attempt has expired_max > 0 and its error text is made
+//     by trials.ExpiredResult when read.
+//   - released(experiment, id): claimed IDs given back by Release.
+//   - claims(experiment, request, first_id, n): the IDs each Claim request
+//     got, so that a retried Claim returns them again.
+//   - reports: intermediate reports, numbered by the experiment's
+//     report_seq.
+//   - attachments(experiment, id, name, data): attachment bytes, apart
+//     from the trials so that listings never read them.
+//
+// The hot-path operations are PL/pgSQL functions (hyperopt_claim,
+// hyperopt_propose, hyperopt_reserve, ...) so that each is one round trip.
+// They raise errors with SQLSTATEs of the class "HO": HO404 not found,
+// HO409 conflict, HO402 budget exhausted, HO400 bad input.
+var migrations = []string{schemaV1}
+
+const schemaV1 = `
+CREATE TABLE meta (name text PRIMARY KEY, value text NOT NULL);
+
+CREATE TABLE experiments (
+	id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	key text NOT NULL UNIQUE,
+	space bytea,
+	fingerprint text NOT NULL,
+	seed bigint NOT NULL,
+	max_evals int NOT NULL,
+	max_attempts int NOT NULL,
+	algorithm text NOT NULL,
+	algorithm_options bytea,
+	created timestamptz NOT NULL,
+	claimed int NOT NULL DEFAULT 0,
+	next_id bigint NOT NULL DEFAULT 0,
+	seq bigint NOT NULL DEFAULT 0,
+	report_seq bigint NOT NULL DEFAULT 0
+);
+
+CREATE TABLE trials (
+	experiment bigint NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+	id bigint NOT NULL,
+	state smallint NOT NULL,
+	vals float8[] NOT NULL,
+	owner text NOT NULL DEFAULT '',
+	attempt int NOT NULL DEFAULT 0,
+	lease_until timestamptz,
+	booked timestamptz,
+	started timestamptz,
+	ended timestamptz,
+	seq bigint NOT NULL,
+	loss float8 NOT NULL DEFAULT 0,
+	status smallint NOT NULL DEFAULT 0,
+	loss_variance float8 NOT NULL DEFAULT 0,
+	true_loss float8 NOT NULL DEFAULT 0,
+	has_true_loss boolean NOT NULL DEFAULT false,
+	extras bytea,
+	err text NOT NULL DEFAULT '',
+	stack text NOT NULL DEFAULT '',
+	expired_max int NOT NULL DEFAULT 0,
+	attachments text[] NOT NULL DEFAULT '{}',
+	PRIMARY KEY (experiment, id)
+);
+CREATE UNIQUE INDEX trials_seq ON trials (experiment, seq);
+CREATE INDEX trials_queued ON trials (experiment, id) WHERE state = 1;
+CREATE INDEX trials_running ON trials (experiment, lease_until) WHERE state = 2;
+
+CREATE TABLE released (
+	experiment bigint NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+	id bigint NOT NULL,
+	PRIMARY KEY (experiment, id)
+);
+
+CREATE TABLE claims (
+	experiment bigint NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+	request text NOT NULL,
+	first_id bigint NOT NULL,
+	n int NOT NULL,
+	PRIMARY KEY (experiment, request)
+);
+
+CREATE TABLE reports (
+	experiment bigint NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+	seq bigint NOT NULL,
+	id bigint NOT NULL,
+	attempt int NOT NULL,
+	step bigint NOT NULL,
+	value float8 NOT NULL,
+	PRIMARY KEY (experiment, seq)
+);
+CREATE INDEX reports_trial ON reports (experiment, id, attempt, step);
+
+CREATE TABLE attachments (
+	experiment bigint NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+	id bigint NOT NULL,
+	name text NOT NULL,
+	data bytea NOT NULL,
+	PRIMARY KEY (experiment, id, name)
+);
+
+CREATE FUNCTION hyperopt_fail(code text, msg text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+	RAISE EXCEPTION USING ERRCODE = code, MESSAGE = msg;
+END $$;
+
+CREATE FUNCTION hyperopt_state(s smallint) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+	SELECT coalesce((ARRAY['queued','running','done','error','canceled'])[s], 'State(' || s || ')')
+$$;
+
+-- hyperopt_lock locks experiment p_key's row until the transaction ends and
+-- returns it: every write that stamps a sequence number takes it first.
+CREATE FUNCTION hyperopt_lock(p_key text) RETURNS experiments LANGUAGE plpgsql AS $$
+DECLARE e experiments;
+BEGIN
+	SELECT * INTO e FROM experiments WHERE key = p_key FOR UPDATE;
+	IF NOT FOUND THEN
+		PERFORM hyperopt_fail('HO404', format('experiment %s', to_json(p_key)));
+	END IF;
+	RETURN e;
+END $$;
+
+-- hyperopt_notify wakes the listeners of experiment p_key (delivered at
+-- commit).
+CREATE FUNCTION hyperopt_notify(p_key text, p_seq bigint) RETURNS void LANGUAGE sql AS $$
+	SELECT pg_notify('hyperopt.' || current_schema(), p_seq || ' ' || p_key)
+$$;
+
+CREATE FUNCTION hyperopt_claim(p_key text, p_n int, p_req text) RETURNS SETOF bigint LANGUAGE plpgsql AS $$
+DECLARE
+	e experiments;
+	c claims;
+	k int;
+BEGIN
+	e := hyperopt_lock(p_key);
+	SELECT * INTO c FROM claims WHERE experiment = e.id AND request = p_req;
+	IF FOUND THEN
+		RETURN QUERY SELECT generate_series(c.first_id, c.first_id + c.n - 1);
+		RETURN;
+	END IF;
+	IF p_n <= 0 THEN
+		PERFORM hyperopt_fail('HO400', format('claim %s trials: count must be positive', p_n));
+	END IF;
+	k := p_n;
+	IF e.max_evals > 0 THEN
+		k := least(k, e.max_evals - e.claimed);
+		IF k <= 0 THEN
+			PERFORM hyperopt_fail('HO402', format('experiment %s has claimed %s of %s', to_json(p_key), e.claimed, e.max_evals));
+		END IF;
+	END IF;
+	UPDATE experiments SET next_id = next_id + k, claimed = claimed + k WHERE id = e.id;
+	INSERT INTO claims (experiment, request, first_id, n) VALUES (e.id, p_req, e.next_id, k);
+	RETURN QUERY SELECT generate_series(e.next_id, e.next_id + k - 1);
+END $$;
+
+CREATE FUNCTION hyperopt_propose(p_key text, p_ids bigint[], p_lens int[], p_vals float8[], p_owners text[], p_ttls bigint[])
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+	e experiments;
+	t trials;
+	v_now timestamptz;
+	v_seq bigint;
+	v_off int := 0;
+	v float8[];
+	i int;
+BEGIN
+	e := hyperopt_lock(p_key);
+	v_now := clock_timestamp();
+	v_seq := e.seq;
+	FOR i IN 1 .. coalesce(array_length(p_ids, 1), 0) LOOP
+		v := coalesce(p_vals[v_off + 1 : v_off + p_lens[i]], '{}');
+		v_off := v_off + p_lens[i];
+		IF p_ids[i] < 0 OR p_ids[i] >= e.next_id THEN
+			PERFORM hyperopt_fail('HO409', format('propose trial %s of %s: never claimed', p_ids[i], to_json(p_key)));
+		END IF;
+		IF EXISTS (SELECT 1 FROM released WHERE experiment = e.id AND id = p_ids[i]) THEN
+			PERFORM hyperopt_fail('HO409', format('propose trial %s of %s: released', p_ids[i], to_json(p_key)));
+		END IF;
+		SELECT * INTO t FROM trials WHERE experiment = e.id AND id = p_ids[i];
+		IF FOUND THEN
+			IF t.vals = v AND t.owner = p_owners[i] AND
+				((p_owners[i] = '' AND t.state = 1) OR (p_owners[i] <> '' AND t.state = 2 AND t.attempt = 1)) THEN
+				CONTINUE; -- an identical retry
+			END IF;
+			PERFORM hyperopt_fail('HO409', format('propose trial %s of %s: already proposed', p_ids[i], to_json(p_key)));
+		END IF;
+		v_seq := v_seq + 1;
+		IF p_owners[i] = '' THEN
+			INSERT INTO trials (experiment, id, state, vals, booked, seq)
+			VALUES (e.id, p_ids[i], 1, v, v_now, v_seq);
+		ELSE
+			INSERT INTO trials (experiment, id, state, vals, booked, seq, owner, attempt, started, lease_until)
+			VALUES (e.id, p_ids[i], 2, v, v_now, v_seq, p_owners[i], 1, v_now, v_now + p_ttls[i] * interval '1 microsecond');
+		END IF;
+	END LOOP;
+	IF v_seq > e.seq THEN
+		UPDATE experiments SET seq = v_seq WHERE id = e.id;
+		PERFORM hyperopt_notify(p_key, v_seq);
+	END IF;
+END $$;
+
+CREATE FUNCTION hyperopt_release(p_key text, p_ids bigint[]) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+	e experiments;
+	x bigint;
+	k int;
+BEGIN
+	e := hyperopt_lock(p_key);
+	FOREACH x IN ARRAY p_ids LOOP
+		IF x < 0 OR x >= e.next_id THEN
+			PERFORM hyperopt_fail('HO404', format('release trial %s of %s', x, to_json(p_key)));
+		END IF;
+		IF EXISTS (SELECT 1 FROM trials WHERE experiment = e.id AND id = x) THEN
+			PERFORM hyperopt_fail('HO409', format('release trial %s of %s: it has values', x, to_json(p_key)));
+		END IF;
+	END LOOP;
+	WITH ins AS (
+		INSERT INTO released (experiment, id) SELECT DISTINCT e.id, u FROM unnest(p_ids) u
+		ON CONFLICT DO NOTHING RETURNING 1
+	) SELECT count(*) INTO k FROM ins;
+	IF k > 0 THEN
+		UPDATE experiments SET claimed = claimed - k WHERE id = e.id;
+	END IF;
+END $$;
+
+CREATE FUNCTION hyperopt_reserve(p_key text, p_owner text, p_ttl bigint) RETURNS SETOF trials LANGUAGE plpgsql AS $$
+DECLARE
+	e experiments;
+	t trials;
+	v_now timestamptz;
+	v_seq bigint;
+	v_found boolean := false;
+BEGIN
+	e := hyperopt_lock(p_key);
+	v_now := clock_timestamp();
+	v_seq := e.seq;
+	SELECT * INTO t FROM trials WHERE experiment = e.id AND state = 1 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED;
+	v_found := FOUND;
+	WHILE NOT v_found LOOP
+		-- A running trial whose lease expired by the database's clock.
+		SELECT * INTO t FROM trials WHERE experiment = e.id AND state = 2 AND lease_until < v_now
+			ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED;
+		EXIT WHEN NOT FOUND;
+		IF t.attempt < e.max_attempts THEN
+			v_found := true;
+		ELSE
+			-- Its last attempt: it ends in error rather than running again.
+			v_seq := v_seq + 1;
+			UPDATE trials SET state = 4, loss = 0, status = 0, loss_variance = 0, true_loss = 0,
+				has_true_loss = false, extras = NULL, err = '', stack = '', attachments = '{}',
+				expired_max = e.max_attempts, ended = v_now, lease_until = NULL, seq = v_seq
+			WHERE experiment = e.id AND id = t.id;
+		END IF;
+	END LOOP;
+	IF v_found THEN
+		v_seq := v_seq + 1;
+		RETURN QUERY UPDATE trials SET state = 2, owner = p_owner, started = v_now,
+			lease_until = v_now + p_ttl * interval '1 microsecond', attempt = attempt + 1, seq = v_seq
+		WHERE experiment = e.id AND id = t.id RETURNING *;
+	END IF;
+	IF v_seq > e.seq THEN
+		UPDATE experiments SET seq = v_seq WHERE id = e.id;
+		PERFORM hyperopt_notify(p_key, v_seq);
+	END IF;
+END $$;
+
+-- hyperopt_leased fails unless (p_id, p_attempt) is the current lease of a
+-- running trial t (the caller has looked it up).
+CREATE FUNCTION hyperopt_leased(p_key text, e_id bigint, p_id bigint, p_attempt int) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE t trials;
+BEGIN
+	SELECT * INTO t FROM trials WHERE experiment = e_id AND id = p_id;
+	IF NOT FOUND THEN
+		PERFORM hyperopt_fail('HO404', format('trial %s of experiment %s', p_id, to_json(p_key)));
+	END IF;
+	IF t.state <> 2 OR t.attempt <> p_attempt THEN
+		PERFORM hyperopt_fail('HO409', format('trial %s of %s: lease of attempt %s, trial is %s at attempt %s',
+			p_id, to_json(p_key), p_attempt, hyperopt_state(t.state), t.attempt));
+	END IF;
+END $$;
+
+CREATE FUNCTION hyperopt_heartbeat(p_key text, p_id bigint, p_attempt int, p_ttl bigint) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE e_id bigint;
+BEGIN
+	SELECT id INTO e_id FROM experiments WHERE key = p_key;
+	IF NOT FOUND THEN
+		PERFORM hyperopt_fail('HO404', format('experiment %s', to_json(p_key)));
+	END IF;
+	UPDATE trials SET lease_until = clock_timestamp() + p_ttl * interval '1 microsecond'
+	WHERE experiment = e_id AND id = p_id AND state = 2 AND attempt = p_attempt;
+	IF NOT FOUND THEN
+		PERFORM hyperopt_leased(p_key, e_id, p_id, p_attempt);
+		PERFORM hyperopt_fail('HO409', format('trial %s of %s: lease of attempt %s changed', p_id, to_json(p_key), p_attempt));
+	END IF;
+END $$;
+
+CREATE FUNCTION hyperopt_report(p_key text, p_id bigint, p_attempt int, p_step bigint, p_value float8) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+	e experiments;
+	t trials;
+	v float8;
+BEGIN
+	e := hyperopt_lock(p_key);
+	SELECT * INTO t FROM trials WHERE experiment = e.id AND id = p_id;
+	IF NOT FOUND THEN
+		PERFORM hyperopt_fail('HO404', format('trial %s of experiment %s', p_id, to_json(p_key)));
+	END IF;
+	IF t.attempt = p_attempt THEN
+		-- A retry of a report that was recorded is a success.
+		SELECT value INTO v FROM reports
+		WHERE experiment = e.id AND id = p_id AND attempt = p_attempt AND step = p_step ORDER BY seq DESC LIMIT 1;
+		IF FOUND THEN
+			IF v = p_value THEN
+				RETURN;
+			END IF;
+			PERFORM hyperopt_fail('HO409', format('report step %s of trial %s of %s: already reported as %s', p_step, p_id, to_json(p_key), v));
+		END IF;
+	END IF;
+	PERFORM hyperopt_leased(p_key, e.id, p_id, p_attempt);
+	INSERT INTO reports (experiment, seq, id, attempt, step, value) VALUES (e.id, e.report_seq + 1, p_id, p_attempt, p_step, p_value);
+	UPDATE experiments SET report_seq = report_seq + 1 WHERE id = e.id;
+END $$;
+
+CREATE FUNCTION hyperopt_finish(p_key text, p_id bigint, p_attempt int, p_state smallint,
+	p_loss float8, p_status smallint, p_loss_variance float8, p_true_loss float8, p_has_true_loss boolean,
+	p_extras bytea, p_err text, p_stack text, p_names text[], p_data bytea[]) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+	e experiments;
+	t trials;
+	v_now timestamptz;
+BEGIN
+	e := hyperopt_lock(p_key);
+	v_now := clock_timestamp();
+	SELECT * INTO t FROM trials WHERE experiment = e.id AND id = p_id;
+	IF NOT FOUND THEN
+		PERFORM hyperopt_fail('HO404', format('trial %s of experiment %s', p_id, to_json(p_key)));
+	END IF;
+	IF t.state IN (3, 4) THEN
+		IF t.attempt = p_attempt AND t.state = p_state AND t.expired_max = 0 AND t.loss = p_loss AND t.status = p_status
+			AND t.loss_variance = p_loss_variance AND t.true_loss = p_true_loss AND t.has_true_loss = p_has_true_loss
+			AND t.extras IS NOT DISTINCT FROM p_extras AND t.err = p_err AND t.stack = p_stack
+			AND t.attachments = p_names
+			AND (SELECT coalesce(array_agg(data ORDER BY name COLLATE "C"), '{}') FROM attachments
+				WHERE experiment = e.id AND id = p_id) = p_data THEN
+			RETURN; -- a retry of the finish that succeeded
+		END IF;
+		PERFORM hyperopt_fail('HO409', format('finish trial %s of %s: already finished with another result', p_id, to_json(p_key)));
+	END IF;
+	PERFORM hyperopt_leased(p_key, e.id, p_id, p_attempt);
+	UPDATE trials SET state = p_state, loss = p_loss, status = p_status, loss_variance = p_loss_variance,
+		true_loss = p_true_loss, has_true_loss = p_has_true_loss, extras = p_extras, err = p_err, stack = p_stack,
+		attachments = p_names, expired_max = 0, ended = v_now, seq = e.seq + 1
+	WHERE experiment = e.id AND id = p_id;
+	IF cardinality(p_names) > 0 THEN
+		INSERT INTO attachments (experiment, id, name, data)
+		SELECT e.id, p_id, n, d FROM unnest(p_names, p_data) AS x(n, d)
+		ON CONFLICT (experiment, id, name) DO UPDATE SET data = excluded.data;
+	END IF;
+	UPDATE experiments SET seq = e.seq + 1 WHERE id = e.id;
+	PERFORM hyperopt_notify(p_key, e.seq + 1);
+END $$;
+
+-- hyperopt_move requeues (p_to 1) or cancels (p_to 5) the trials at the
+-- attempts given, all or nothing.
+CREATE FUNCTION hyperopt_move(p_key text, p_ids bigint[], p_attempts int[], p_to smallint) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+	e experiments;
+	t trials;
+	v_now timestamptz;
+	v_seq bigint;
+	i int;
+	verb text := CASE WHEN p_to = 1 THEN 'requeue' ELSE 'cancel' END;
+BEGIN
+	e := hyperopt_lock(p_key);
+	v_now := clock_timestamp();
+	v_seq := e.seq;
+	FOR i IN 1 .. coalesce(array_length(p_ids, 1), 0) LOOP
+		SELECT * INTO t FROM trials WHERE experiment = e.id AND id = p_ids[i];
+		IF NOT FOUND THEN
+			PERFORM hyperopt_fail('HO404', format('trial %s of experiment %s', p_ids[i], to_json(p_key)));
+		END IF;
+		IF t.attempt <> p_attempts[i] THEN
+			PERFORM hyperopt_fail('HO409', format('%s trial %s of %s: attempt %s given, trial is %s at attempt %s',
+				verb, p_ids[i], to_json(p_key), p_attempts[i], hyperopt_state(t.state), t.attempt));
+		END IF;
+	END LOOP;
+	FOR i IN 1 .. coalesce(array_length(p_ids, 1), 0) LOOP
+		SELECT * INTO t FROM trials WHERE experiment = e.id AND id = p_ids[i];
+		IF p_to = 1 AND t.state IN (2, 4, 5) THEN
+			v_seq := v_seq + 1;
+			UPDATE trials SET state = 1, lease_until = NULL, ended = NULL, loss = 0, status = 0, loss_variance = 0,
+				true_loss = 0, has_true_loss = false, extras = NULL, err = '', stack = '', attachments = '{}',
+				expired_max = 0, seq = v_seq
+			WHERE experiment = e.id AND id = t.id;
+			DELETE FROM attachments WHERE experiment = e.id AND id = t.id;
+		ELSIF p_to = 5 AND t.state IN (1, 2) THEN
+			v_seq := v_seq + 1;
+			UPDATE trials SET state = 5, lease_until = NULL, ended = v_now, seq = v_seq
+			WHERE experiment = e.id AND id = t.id;
+		END IF;
+	END LOOP;
+	IF v_seq > e.seq THEN
+		UPDATE experiments SET seq = v_seq WHERE id = e.id;
+		PERFORM hyperopt_notify(p_key, v_seq);
+	END IF;
+END $$;
+`
+
+// lockKey is the advisory lock key that serializes migrations of schema.
+func lockKey(schema string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(application + "\x00" + schema))
+	return int64(h.Sum64())
+}
+
+// migrate creates or upgrades the schema, under an advisory transaction
+// lock so that processes opening at once do not race.
+func migrate(ctx context.Context, conn *pgx.Conn, schema string) error {
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.Background())
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", lockKey(schema)); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{schema}.Sanitize()); err != nil {
+		return fmt.Errorf("create schema %q: %w", schema, err)
+	}
+	var found []string
+	rows, err := tx.Query(ctx, `SELECT table_name::text FROM information_schema.tables
+		WHERE table_schema = $1 AND table_name = ANY($2) ORDER BY 1`, schema, ourTables)
+	if err != nil {
+		return err
+	}
+	if found, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+		return err
+	}
+	version := 0
+	if len(found) > 0 {
+		foreign := func(why string) error {
+			return fmt.Errorf("postgres: schema %q holds tables named like this package's (%v) but %s; "+
+				"it belongs to another program: choose another schema with Options.Schema: %w", schema, found, why, trials.ErrSchema)
+		}
+		if found[0] != "meta" && !contains(found, "meta") {
+			return foreign("no meta table")
+		}
+		var app, ver string
+		err := tx.QueryRow(ctx, `SELECT (SELECT value FROM meta WHERE name = 'application'), (SELECT value FROM meta WHERE name = 'version')`).Scan(&app, &ver)
+		if err != nil {
+			var pe *pgconn.PgError
+			if errors.As(err, &pe) || errors.Is(err, pgx.ErrNoRows) {
+				return foreign(fmt.Sprintf("its meta table is not ours (%v)", err))
+			}
+			return err
+		}
+		if app != application {
+			return foreign(fmt.Sprintf("its meta table names the application %q", app))
+		}
+		if version, err = strconv.Atoi(ver); err != nil {
+			return foreign(fmt.Sprintf("its meta table has version %q", ver))
+		}
+		if version > SchemaVersion {
+			return fmt.Errorf("postgres: schema %q was written by schema version %d; this build knows versions up to %d: use a newer build of hyperopt-go: %w",
+				schema, version, SchemaVersion, trials.ErrSchema)
+		}
+		if version == SchemaVersion {
+			return tx.Commit(ctx)
+		}
+	}
+	for v := version + 1; v <= SchemaVersion; v++ {
+		if _, err := tx.Exec(ctx, migrations[v-1]); err != nil {
+			return fmt.Errorf("migrate schema %q to version %d: %w", schema, v, err)
+		}
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO meta (name, value) VALUES ('application', $1), ('version', $2)
+		ON CONFLICT (name) DO UPDATE SET value = excluded.value`, application, strconv.Itoa(SchemaVersion)); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+func contains(s []string, x string) bool {
+	for _, y := range s {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,136 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hyperopt-go/hyperopt/trials"
+)
+
+// waker returns the channel that the next change of experiment exp closes.
+func (s *Store) waker(exp string) chan struct{} {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	ch, ok := s.wakers[exp]
+	if !ok {
+		ch = make(chan struct{})
+		s.wakers[exp] = ch
+	}
+	return ch
+}
+
+// wake wakes the waiters of experiment exp, or of every experiment if all.
+func (s *Store) wake(exp string, all bool) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	for k, ch := range s.wakers {
+		if all || k == exp {
+			close(ch)
+			delete(s.wakers, k)
+		}
+	}
+}
+
+// startListener starts the goroutine that holds the listening connection,
+// once; it stops at Close.
+func (s *Store) startListener() {
+	s.listenOnce.Do(func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		s.cancel = cancel
+		s.listenWG.Add(1)
+		go func() {
+			defer s.listenWG.Done()
+			s.listen(ctx)
+		}()
+	})
+}
+
+// listen listens for the store's notifications until ctx ends, connecting
+// again (with backoff) whenever its connection fails; after every
+// (re)connection it wakes every waiter, since notifications sent while it
+// was away are lost.
+func (s *Store) listen(ctx context.Context) {
+	wait := 10 * time.Millisecond
+	first := true
+	for ctx.Err() == nil {
+		conn, err := pgx.ConnectConfig(ctx, s.connCfg.Copy())
+		if err == nil {
+			_, err = conn.Exec(ctx, "LISTEN "+pgx.Identifier{s.channel}.Sanitize())
+			if err == nil {
+				wait = 10 * time.Millisecond
+				if first {
+					close(s.ready)
+					first = false
+				}
+				s.wake("", true)
+				for {
+					n, err := conn.WaitForNotification(ctx)
+					if err != nil {
+						break
+					}
+					// The payload is "<seq> <experiment key>".
+					if _, key, ok := strings.Cut(n.Payload, " "); ok {
+						s.wake(key, false)
+					}
+				}
+			}
+			closeCtx, cancel := context.WithTimeout(context.Background(), time.Second)
+			_ = conn.Close(closeCtx)
+			cancel()
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, time.Second)
+	}
+}
+
+// Wait implements trials.Waiter with LISTEN/NOTIFY. It may return early,
+// with a Seq not greater than since, after the listening connection was
+// lost and made again.
+func (s *Store) Wait(ctx context.Context, exp string, since int64) (int64, error) {
+	if s.closed.Load() {
+		return 0, trials.ErrClosed
+	}
+	s.startListener()
+	select {
+	case <-s.ready:
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	case <-s.done:
+		return 0, trials.ErrClosed
+	}
+	ch := s.waker(exp) // before reading, so that no change is missed
+	seq, err := s.seq(ctx, exp)
+	if err != nil || seq > since {
+		return seq, err
+	}
+	select {
+	case <-ch:
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	case <-s.done:
+		return 0, trials.ErrClosed
+	}
+	return s.seq(ctx, exp)
+}
+
+// seq reads experiment exp's Seq.
+func (s *Store) seq(ctx context.Context, exp string) (int64, error) {
+	var seq int64
+	err := s.do(ctx, false, func(ctx context.Context) error {
+		err := s.pool.QueryRow(ctx, "SELECT seq FROM experiments WHERE key = $1", exp).Scan(&seq)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return &permanent{fmt.Errorf("experiment %q: %w", exp, trials.ErrNotFound)}
+		}
+		return err
+	})
+	return seq, err
+}
+
