@@ -13,7 +13,8 @@
 // A cluster is a folder under the system's temporary folder, made by initdb
 // and served by the postgres program, listening on 127.0.0.1 on a free port
 // (and on a unix socket inside the folder), with trust authentication for
-// local connections. The folder is removed when the cluster stops, also
+// local connections of the superuser "postgres" (other roles log in with
+// their passwords over TCP). The folder is removed when the cluster stops, also
 // after a failure.
 //
 // PostgreSQL's server programs are looked for in the folder named by the
@@ -239,6 +240,15 @@ func Start(opts *Options) (c *Cluster, err error) {
 	setUser(cmd, cred, false)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("pgtest: initdb in %s: %w\n%s", dir, err, out)
+	}
+	// The superuser needs no password; other roles do over TCP, so that
+	// tests can check what a wrong password does.
+	hba := "local all all trust\nhost all postgres 127.0.0.1/32 trust\nhost all all 127.0.0.1/32 scram-sha-256\n"
+	if err := os.WriteFile(filepath.Join(c.dataDir(), "pg_hba.conf"), []byte(hba), 0o600); err != nil {
+		return nil, fmt.Errorf("pgtest: %w", err)
+	}
+	if err := chown(filepath.Join(c.dataDir(), "pg_hba.conf"), cred); err != nil {
+		return nil, fmt.Errorf("pgtest: %w", err)
 	}
 	// A free port may be taken by someone else between our look and the
 	// server's bind: try a few.

@@ -133,4 +133,3 @@ func (s *Store) seq(ctx context.Context, exp string) (int64, error) {
 	})
 	return seq, err
 }
-
