@@ -80,5 +80,7 @@
 // (exp, seq), so that Changes since s costs in proportion to the changes;
 // trials (exp, id) for queued and for running trials, so that Reserve takes
 // the lowest queued ID or the lowest expired lease without a scan; reports
-// (exp, id, attempt, step).
+// (exp, id, attempt, step, seq), so that a report's retry and a trial's
+// reports cost in proportion to that trial's reports. The queries name
+// their index (INDEXED BY), so that no plan falls back to a scan.
 package sqlite

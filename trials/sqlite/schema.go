@@ -76,7 +76,7 @@ var schemaV1 = []string{
 		value INTEGER NOT NULL,
 		PRIMARY KEY (exp, seq)
 	) WITHOUT ROWID`,
-	`CREATE INDEX reports_trial ON reports (exp, id, attempt, step)`,
+	`CREATE INDEX reports_trial ON reports (exp, id, attempt, step, seq)`,
 	`CREATE TABLE attachments (
 		exp INTEGER NOT NULL,
 		id INTEGER NOT NULL,
@@ -245,8 +245,8 @@ func (s *Store) prepare(ctx context.Context) error {
 		trialState:     p(s.w, `SELECT state, attempt FROM trials WHERE exp = ? AND id = ?`),
 		insertTrial:    p(s.w, `INSERT INTO trials (exp, id, state, vals, owner, attempt, lease_until, booked, started, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
 		insertReleased: p(s.w, `INSERT INTO trials (exp, id, state) VALUES (?, ?, 0) ON CONFLICT DO NOTHING`),
-		firstQueued:    p(s.w, `SELECT id FROM trials WHERE exp = ? AND state = 1 ORDER BY id LIMIT 1`),
-		firstExpired:   p(s.w, `SELECT id, attempt, owner FROM trials WHERE exp = ? AND state = 2 AND lease_until < ? ORDER BY id LIMIT 1`),
+		firstQueued:    p(s.w, `SELECT id FROM trials INDEXED BY trials_queued WHERE exp = ? AND state = 1 ORDER BY id LIMIT 1`),
+		firstExpired:   p(s.w, `SELECT id, attempt, owner FROM trials INDEXED BY trials_running WHERE exp = ? AND state = 2 AND lease_until < ? ORDER BY id LIMIT 1`),
 		reserve: p(s.w, `UPDATE trials SET state = 2, owner = ?, started = ?, lease_until = ?, attempt = attempt + 1, seq = ?
 			WHERE exp = ? AND id = ? RETURNING `+trialCols),
 		expire: p(s.w, `UPDATE trials SET state = 4, loss = 0, status = 0, loss_variance = 0, true_loss = 0, has_true_loss = 0,
@@ -255,15 +255,15 @@ func (s *Store) prepare(ctx context.Context) error {
 		finish: p(s.w, `UPDATE trials SET state = ?, loss = ?, status = ?, loss_variance = ?, true_loss = ?, has_true_loss = ?,
 			extras = ?, err = ?, stack = ?, attachments = ?, ended = ?, seq = ? WHERE exp = ? AND id = ?`),
 		insertAttachment: p(s.w, `INSERT OR REPLACE INTO attachments (exp, id, name, data) VALUES (?, ?, ?, ?)`),
-		lastReport:       p(s.w, `SELECT value FROM reports WHERE exp = ? AND id = ? AND attempt = ? AND step = ? ORDER BY seq DESC LIMIT 1`),
+		lastReport:       p(s.w, `SELECT value FROM reports INDEXED BY reports_trial WHERE exp = ? AND id = ? AND attempt = ? AND step = ? ORDER BY seq DESC LIMIT 1`),
 		insertReport:     p(s.w, `INSERT INTO reports (exp, seq, id, attempt, step, value) VALUES (?, ?, ?, ?, ?, ?)`),
 		claimGet:         p(s.w, `SELECT first_id, n FROM claims WHERE exp = ? AND request = ?`),
 		claimPut:         p(s.w, `INSERT INTO claims (exp, request, first_id, n) VALUES (?, ?, ?, ?)`),
 
 		rExpSeq:  p(s.r, `SELECT id, seq, report_seq FROM experiments WHERE key = ?`),
 		rTrial:   p(s.r, `SELECT `+trialCols+` FROM trials WHERE exp = ? AND id = ? AND state != 0`),
-		rReports: p(s.r, `SELECT step, value FROM reports WHERE exp = ? AND id = ? AND attempt = ? ORDER BY seq`),
-		rChanges: p(s.r, `SELECT `+trialCols+` FROM trials WHERE exp = ? AND seq > ? ORDER BY seq LIMIT ?`),
+		rReports: p(s.r, `SELECT step, value FROM reports INDEXED BY reports_trial WHERE exp = ? AND id = ? AND attempt = ? ORDER BY seq`),
+		rChanges: p(s.r, `SELECT `+trialCols+` FROM trials INDEXED BY trials_seq WHERE exp = ? AND seq > ? ORDER BY seq LIMIT ?`),
 	}
 	if err != nil {
 		s.st.close()
