@@ -24,6 +24,9 @@ import (
 var cluster *pgtest.Cluster
 
 func TestMain(m *testing.M) {
+	if os.Getenv(workerEnv) != "" {
+		os.Exit(workerMain())
+	}
 	os.Exit(pgtest.Main(m, &cluster))
 }
 
@@ -62,7 +65,7 @@ func ctx(t *testing.T) context.Context {
 	return c
 }
 
-func exec(t *testing.T, dsn, sql string) {
+func execSQL(t *testing.T, dsn, sql string) {
 	t.Helper()
 	conn, err := pgx.Connect(ctx(t), dsn)
 	require.NoError(t, err)
@@ -75,7 +78,7 @@ func TestOpenNewerSchema(t *testing.T) {
 	t.Parallel()
 	s, dsn := open(t, nil)
 	require.NoError(t, s.Close())
-	exec(t, dsn, "UPDATE hyperopt.meta SET value = '99' WHERE name = 'version'")
+	execSQL(t, dsn, "UPDATE hyperopt.meta SET value = '99' WHERE name = 'version'")
 	_, err := postgres.Open(ctx(t), dsn, nil)
 	require.ErrorIs(t, err, trials.ErrSchema)
 	require.Contains(t, err.Error(), "version 99")
@@ -84,12 +87,12 @@ func TestOpenNewerSchema(t *testing.T) {
 func TestOpenForeignSchema(t *testing.T) {
 	t.Parallel()
 	dsn := cluster.NewDatabase(t)
-	exec(t, dsn, "CREATE SCHEMA hyperopt; CREATE TABLE hyperopt.experiments (name text, budget int)")
+	execSQL(t, dsn, "CREATE SCHEMA hyperopt; CREATE TABLE hyperopt.experiments (name text, budget int)")
 	_, err := postgres.Open(ctx(t), dsn, nil)
 	require.ErrorIs(t, err, trials.ErrSchema)
 	require.Contains(t, err.Error(), "another program")
 
-	exec(t, dsn, "CREATE SCHEMA other; CREATE TABLE other.meta (k int)")
+	execSQL(t, dsn, "CREATE SCHEMA other; CREATE TABLE other.meta (k int)")
 	_, err = postgres.Open(ctx(t), dsn, &postgres.Options{Schema: "other"})
 	require.ErrorIs(t, err, trials.ErrSchema)
 
@@ -123,7 +126,7 @@ func TestOpenBadDSN(t *testing.T) {
 		pgtest.Skip(t, pgtest.ErrNoPostgres)
 	}
 	dsn := cluster.NewDatabase(t)
-	exec(t, dsn, "CREATE ROLE alice LOGIN PASSWORD 'right-secret'")
+	execSQL(t, dsn, "CREATE ROLE alice LOGIN PASSWORD 'right-secret'")
 	port := cluster.Port()
 	short := func(t *testing.T) context.Context {
 		c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -184,4 +187,3 @@ func TestValuesAndTimes(t *testing.T) {
 	require.WithinDuration(t, before, got.Booked, 5*time.Second)
 	require.Equal(t, 0, got.Booked.Nanosecond()%1000)
 }
-
