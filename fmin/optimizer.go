@@ -21,6 +21,19 @@ import (
 // that run the evaluations themselves: Ask for trials to evaluate, Tell
 // their results; Add results of points evaluated elsewhere. Its methods are
 // safe for concurrent use.
+//
+// A trial that Ask handed out is leased to the optimizer, and the optimizer
+// keeps the lease alive (it heartbeats in the background) until the trial
+// is told, so that an evaluation longer than the lease is never handed out
+// a second time while its asker lives; Close stops the heartbeats of
+// trials never told, which another evaluator may then take over once their
+// leases expire.
+//
+// Locking: the asking side (Ask, Enqueue, Add, Refresh) runs one call at a
+// time, since an algorithm's Suggest is called from one goroutine at a time
+// and reads the view those calls update; the telling side (Tell, TellError,
+// Heartbeat, Report) writes to the store directly and never waits for an
+// Ask or a Suggest.
 type Optimizer struct {
 	space *space.Space
 	store trials.Store
@@ -32,8 +45,14 @@ type Optimizer struct {
 
 	requests atomic.Uint64 // request IDs of claims
 
-	mu sync.Mutex
-	t  *trials.Trials
+	askMu sync.Mutex     // serializes the asking side; guards t
+	t     *trials.Trials // the view Suggest reads
+
+	lmu     sync.Mutex
+	leases  map[trials.ID]trials.Lease // handed out by Ask, not yet told
+	beating bool                       // the heartbeat goroutine runs
+	closed  bool
+	stop    chan struct{} // closed by Close
 }
 
 // NewOptimizer opens (creating or resuming) the experiment that opts
@@ -52,18 +71,17 @@ func NewOptimizer(ctx context.Context, s *space.Space, opts *Options) (*Optimize
 		return nil, fmt.Errorf("fmin: MaxEvals must be >= 0, got %d", opts.MaxEvals)
 	}
 	o := &Optimizer{
-		space: s,
-		store: opts.Store,
-		alg:   opts.Algorithm,
-		owner: opts.Owner,
-		ttl:   opts.LeaseTTL,
-		log:   opts.Logger,
+		space:  s,
+		store:  opts.Store,
+		alg:    opts.Algorithm,
+		owner:  opts.Owner,
+		ttl:    opts.LeaseTTL,
+		log:    opts.Logger,
+		leases: map[trials.ID]trials.Lease{},
+		stop:   make(chan struct{}),
 	}
 	if o.store == nil {
 		o.store = trials.NewMemory(nil)
-	}
-	if o.alg == nil {
-		o.alg = tpe.Search{}
 	}
 	if o.owner == "" {
 		o.owner = defaultOwner()
@@ -78,16 +96,7 @@ func NewOptimizer(ctx context.Context, s *space.Space, opts *Options) (*Optimize
 	if key == "" {
 		key = "default"
 	}
-	name, algOpts, err := describe(o.alg)
-	if err != nil {
-		return nil, err
-	}
-	// The store resolves seed 0 (the stored seed, or a new one chosen once
-	// for every process that creates the experiment at the same time).
-	// MaxEvals sets the budget of a resumed experiment, as HyperOpt's
-	// max_evals does; 0 keeps the stored one.
-	spec := trials.ExperimentSpec{Key: key, Seed: opts.Seed, MaxEvals: opts.MaxEvals, Update: opts.MaxEvals > 0,
-		Algorithm: name, AlgorithmOptions: algOpts}
+	spec := trials.ExperimentSpec{Key: key, Seed: opts.Seed, MaxEvals: opts.MaxEvals, Update: opts.MaxEvals > 0}
 	if doc, err := s.MarshalJSON(); err == nil {
 		spec.Space = doc
 		spec.Fingerprint, _ = s.Fingerprint()
@@ -95,6 +104,23 @@ func NewOptimizer(ctx context.Context, s *space.Space, opts *Options) (*Optimize
 		// A space with constants JSON cannot hold (functions, say) can
 		// still be searched; a store then cannot check it is the same.
 		o.log.Warn("space has no JSON form; the store cannot check it on resume", "err", err)
+	}
+	// The store resolves seed 0 (the stored seed, or a new one chosen once
+	// for every process that creates the experiment at the same time).
+	// MaxEvals sets the budget of a resumed experiment, as HyperOpt's
+	// max_evals does; 0 keeps the stored one. Without an algorithm, an
+	// existing experiment's stored one is rebuilt, so that every process of
+	// a distributed search runs the same.
+	var err error
+	if o.alg == nil {
+		o.alg, err = storedAlgorithm(ctx, o.store, key, opts.Registry)
+		if err != nil {
+			return nil, err
+		}
+	}
+	spec.Algorithm, spec.AlgorithmOptions, err = describe(o.alg)
+	if err != nil {
+		return nil, err
 	}
 	o.exp, err = o.store.Open(ctx, spec)
 	if err != nil {
@@ -124,6 +150,31 @@ func NewOptimizer(ctx context.Context, s *space.Space, opts *Options) (*Optimize
 		}
 	}
 	return o, o.t.Refresh(ctx)
+}
+
+// storedAlgorithm returns the algorithm experiment key records, rebuilt
+// from reg (NewRegistry() if nil), or the default TPE if the experiment
+// does not exist yet.
+func storedAlgorithm(ctx context.Context, store trials.Store, key string, reg *Registry) (Algorithm, error) {
+	es, err := store.Experiments(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("fmin: open experiment %q: %w", key, err)
+	}
+	for _, e := range es {
+		if e.Key != key || e.Algorithm == "" {
+			continue
+		}
+		if reg == nil {
+			reg = NewRegistry()
+		}
+		a, err := reg.New(e.Algorithm, e.AlgorithmOptions)
+		if err != nil {
+			return nil, fmt.Errorf("fmin: experiment %q was created with algorithm %s %s, which cannot be rebuilt here (set Options.Algorithm, or register it in Options.Registry): %w",
+				key, e.Algorithm, e.AlgorithmOptions, err)
+		}
+		return a, nil
+	}
+	return tpe.Search{}, nil
 }
 
 func defaultOwner() string {
@@ -182,14 +233,17 @@ func (o *Optimizer) Seed() uint64 { return o.exp.Seed }
 // Experiment returns the experiment as the store had it when opened.
 func (o *Optimizer) Experiment() trials.Experiment { return o.exp }
 
-// Trials returns the experiment's trials as of the optimizer's last call.
-// It must not be used concurrently with the optimizer's methods.
+// Trials returns the experiment's trials as of the optimizer's last Ask,
+// Enqueue, Add or Refresh (Tell writes to the store and leaves the view to
+// the next of those). It must not be used concurrently with the optimizer's
+// methods.
 func (o *Optimizer) Trials() *trials.Trials { return o.t }
 
-// Refresh reads the store's changes into Trials.
+// Refresh reads the store's changes into Trials. It waits for an Ask in
+// progress.
 func (o *Optimizer) Refresh(ctx context.Context) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
+	o.askMu.Lock()
+	defer o.askMu.Unlock()
 	return o.t.Refresh(ctx)
 }
 
@@ -197,8 +251,8 @@ func (o *Optimizer) Refresh(ctx context.Context) error {
 // trials to evaluate, within the budget; it returns their IDs, fewer than
 // len(configs) if the budget runs out.
 func (o *Optimizer) Enqueue(ctx context.Context, configs []any) ([]trials.ID, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
+	o.askMu.Lock()
+	defer o.askMu.Unlock()
 	return o.enqueue(ctx, configs)
 }
 
@@ -228,18 +282,24 @@ func (o *Optimizer) enqueue(ctx context.Context, configs []any) ([]trials.ID, er
 	return ids, o.t.Refresh(context.WithoutCancel(ctx))
 }
 
+// maxAsk is the most trials one Ask proposes: a bound on the memory one
+// call may take, whatever n the caller gives.
+const maxAsk = 10_000
+
 // Ask returns up to n trials for the caller to evaluate, recorded as running
 // under the optimizer's lease: queued ones first (points to evaluate,
-// requeued trials), then new ones proposed by the algorithm. It
-// returns fewer near the budget's end, an error wrapping trials.ErrBudget
-// when the budget is spent, and ErrExhausted when the algorithm has nothing
-// left to propose.
+// requeued trials), then new ones proposed by the algorithm. It returns
+// fewer near the budget's end (and at most 10,000), an error wrapping
+// trials.ErrBudget when the budget is spent, and ErrExhausted when the
+// algorithm has nothing left to propose. The optimizer keeps the trials'
+// leases alive until they are told (see Optimizer).
 func (o *Optimizer) Ask(ctx context.Context, n int) ([]trials.Trial, error) {
 	if n <= 0 {
 		return nil, fmt.Errorf("fmin: ask for %d trials", n)
 	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
+	n = min(n, maxAsk)
+	o.askMu.Lock()
+	defer o.askMu.Unlock()
 	// Queued trials first (points to evaluate, requeued ones): they hold
 	// budget already.
 	var out []trials.Trial
@@ -252,6 +312,7 @@ func (o *Optimizer) Ask(ctx context.Context, n int) ([]trials.Trial, error) {
 			return nil, fmt.Errorf("fmin: ask: %w", err)
 		}
 		out = append(out, t)
+		o.keepAlive(t.Lease())
 	}
 	if len(out) > 0 {
 		if err := o.t.Refresh(context.WithoutCancel(ctx)); err != nil {
@@ -261,14 +322,20 @@ func (o *Optimizer) Ask(ctx context.Context, n int) ([]trials.Trial, error) {
 	if len(out) == n {
 		return out, nil
 	}
-	more, err := o.ask(ctx, n-len(out))
+	more, err := o.ask(ctx, n-len(out), false)
 	if err != nil && len(out) > 0 {
 		return out, nil // hand out what is reserved; the next Ask reports the error
+	}
+	for _, t := range more {
+		o.keepAlive(t.Lease())
 	}
 	return append(out, more...), err
 }
 
-func (o *Optimizer) ask(ctx context.Context, n int) ([]trials.Trial, error) {
+// ask claims up to n new trials, has the algorithm propose their points and
+// records them: running under the optimizer's lease, or queued for other
+// evaluators if queued is set. The caller holds askMu.
+func (o *Optimizer) ask(ctx context.Context, n int, queued bool) ([]trials.Trial, error) {
 	if n <= 0 {
 		return nil, fmt.Errorf("fmin: ask for %d trials", n)
 	}
@@ -299,14 +366,17 @@ func (o *Optimizer) ask(ctx context.Context, n int) ([]trials.Trial, error) {
 	}
 	ps := make([]trials.Proposal, len(ids))
 	for i, id := range ids {
-		ps[i] = trials.Proposal{ID: id, Values: vals[i], Owner: o.owner, LeaseTTL: o.ttl}
+		ps[i] = trials.Proposal{ID: id, Values: vals[i]}
+		if !queued {
+			ps[i].Owner, ps[i].LeaseTTL = o.owner, o.ttl
+		}
 	}
 	if err := o.propose(ctx, ps); err != nil {
 		return nil, fmt.Errorf("fmin: ask: %w", err)
 	}
-	// The trials are now running under our lease: hand them out even if
-	// ctx ends now, so that the caller records them (as canceled, say)
-	// instead of leaving them running.
+	// The trials are now recorded: hand them out even if ctx ends now, so
+	// that the caller records them (as canceled, say) instead of leaving
+	// them running.
 	if err := o.t.Refresh(context.WithoutCancel(ctx)); err != nil {
 		return nil, err
 	}
@@ -339,10 +409,10 @@ func (o *Optimizer) propose(ctx context.Context, ps []trials.Proposal) error {
 }
 
 // next returns a trial for this process to evaluate: a queued one if there
-// is one, else a new one from the algorithm.
+// is one, else a new one from the algorithm. The caller heartbeats it.
 func (o *Optimizer) next(ctx context.Context) (trials.Trial, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
+	o.askMu.Lock()
+	defer o.askMu.Unlock()
 	t, err := o.store.Reserve(ctx, o.exp.Key, o.owner, o.ttl)
 	if err == nil {
 		return t, o.t.Refresh(context.WithoutCancel(ctx))
@@ -350,7 +420,7 @@ func (o *Optimizer) next(ctx context.Context) (trials.Trial, error) {
 	if !errors.Is(err, trials.ErrNoQueued) {
 		return trials.Trial{}, err
 	}
-	ts, err := o.ask(ctx, 1)
+	ts, err := o.ask(ctx, 1, false)
 	if err != nil {
 		return trials.Trial{}, err
 	}
@@ -360,7 +430,8 @@ func (o *Optimizer) next(ctx context.Context) (trials.Trial, error) {
 // Tell records the result of a trial that Ask returned: done, with the
 // result normalized (a NaN or infinite loss fails). Telling the same result
 // again returns nil; a different one, for a finished trial, is an error
-// wrapping trials.ErrConflict; an unknown trial, trials.ErrNotFound.
+// wrapping trials.ErrConflict, and so is a trial whose lease another
+// evaluator took over; an unknown trial is trials.ErrNotFound.
 func (o *Optimizer) Tell(ctx context.Context, id trials.ID, r trials.Result) error {
 	return o.finish(ctx, id, trials.StateDone, r)
 }
@@ -372,47 +443,159 @@ func (o *Optimizer) TellError(ctx context.Context, id trials.ID, err error) erro
 }
 
 func (o *Optimizer) finish(ctx context.Context, id trials.ID, state trials.State, r trials.Result) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	t, ok := o.t.Get(id)
-	if !ok {
-		if err := o.t.Refresh(ctx); err != nil {
-			return err
-		}
-		if t, ok = o.t.Get(id); !ok {
-			return fmt.Errorf("fmin: tell trial %d of %q: %w", id, o.exp.Key, trials.ErrNotFound)
-		}
+	l, err := o.lease(ctx, id)
+	if err != nil {
+		return fmt.Errorf("fmin: tell: %w", err)
 	}
-	return o.finishLease(ctx, t.Lease(), state, r)
+	if err := o.finishLease(ctx, l, state, r); err != nil {
+		return err
+	}
+	o.forget(l)
+	return nil
+}
+
+// lease returns the lease under which trial id was handed out: the one Ask
+// recorded, or for a trial asked elsewhere (by an earlier process, say) its
+// current one in the store.
+func (o *Optimizer) lease(ctx context.Context, id trials.ID) (trials.Lease, error) {
+	o.lmu.Lock()
+	l, ok := o.leases[id]
+	o.lmu.Unlock()
+	if ok {
+		return l, nil
+	}
+	t, err := o.store.Get(ctx, o.exp.Key, id)
+	if err != nil {
+		return trials.Lease{}, fmt.Errorf("trial %d of %q: %w", id, o.exp.Key, err)
+	}
+	return t.Lease(), nil
 }
 
 // finishLease records a result under the lease it was evaluated under: if
 // the trial was taken over since (a new attempt), the store refuses it with
-// ErrConflict rather than crediting this result to the new attempt. The
-// caller holds o.mu.
+// ErrConflict rather than crediting this result to the new attempt.
 func (o *Optimizer) finishLease(ctx context.Context, l trials.Lease, state trials.State, r trials.Result) error {
-	if err := o.store.Finish(ctx, o.exp.Key, l, state, r); err != nil {
+	// The result is recorded whatever happens to ctx now: a canceled ctx
+	// must not leave the caller unsure whether to record it again.
+	if err := o.store.Finish(context.WithoutCancel(ctx), o.exp.Key, l, state, r); err != nil {
 		return fmt.Errorf("fmin: finish trial %d: %w", l.ID, err)
 	}
-	// The result is recorded: a canceled ctx must not turn that into an
-	// error (a retry would record it twice).
-	return o.t.Refresh(context.WithoutCancel(ctx))
+	return nil
 }
 
 // cancelLease marks a trial canceled if l is still its current attempt:
 // a trial taken over by another evaluator since (the store refuses the
 // stale attempt with ErrConflict) is left to it.
 func (o *Optimizer) cancelLease(ctx context.Context, l trials.Lease) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
 	err := o.store.Cancel(ctx, o.exp.Key, []trials.Lease{l})
 	if errors.Is(err, trials.ErrConflict) {
 		return nil
 	}
+	return err
+}
+
+// Heartbeat extends the lease of a trial that Ask returned, by the lease
+// TTL from now. The optimizer does this by itself while it lives; a caller
+// that evaluates elsewhere may also heartbeat explicitly. A lease taken
+// over by another evaluator, or a trial finished or canceled, is an error
+// wrapping trials.ErrConflict: stop evaluating it.
+func (o *Optimizer) Heartbeat(ctx context.Context, id trials.ID) error {
+	l, err := o.lease(ctx, id)
 	if err != nil {
-		return err
+		return fmt.Errorf("fmin: heartbeat: %w", err)
 	}
-	return o.t.Refresh(context.WithoutCancel(ctx))
+	if err := o.store.Heartbeat(ctx, o.exp.Key, l, o.ttl); err != nil {
+		return fmt.Errorf("fmin: heartbeat trial %d: %w", id, err)
+	}
+	return nil
+}
+
+// Report records an intermediate value (a validation loss after an epoch,
+// say) of a trial that Ask returned, under its lease.
+func (o *Optimizer) Report(ctx context.Context, id trials.ID, step int64, value float64) error {
+	l, err := o.lease(ctx, id)
+	if err != nil {
+		return fmt.Errorf("fmin: report: %w", err)
+	}
+	if err := o.store.Report(ctx, o.exp.Key, l, trials.Report{Step: step, Value: value}); err != nil {
+		return fmt.Errorf("fmin: report trial %d: %w", id, err)
+	}
+	return nil
+}
+
+// keepAlive records a lease handed out by Ask and makes sure the heartbeat
+// goroutine runs.
+func (o *Optimizer) keepAlive(l trials.Lease) {
+	o.lmu.Lock()
+	defer o.lmu.Unlock()
+	if o.closed {
+		return
+	}
+	o.leases[l.ID] = l
+	if !o.beating {
+		o.beating = true
+		go o.heartbeats()
+	}
+}
+
+// forget drops a lease that was told.
+func (o *Optimizer) forget(l trials.Lease) {
+	o.lmu.Lock()
+	defer o.lmu.Unlock()
+	if o.leases[l.ID] == l {
+		delete(o.leases, l.ID)
+	}
+}
+
+// heartbeats extends the leases of the trials Ask handed out until they are
+// told, every third of the lease TTL. It ends when none is left or Close
+// is called; a lease the store refuses (taken over, canceled) is dropped.
+func (o *Optimizer) heartbeats() {
+	tick := time.NewTicker(max(o.ttl/3, time.Millisecond))
+	defer tick.Stop()
+	var ls []trials.Lease
+	for {
+		select {
+		case <-o.stop:
+			return
+		case <-tick.C:
+		}
+		o.lmu.Lock()
+		if len(o.leases) == 0 {
+			o.beating = false
+			o.lmu.Unlock()
+			return
+		}
+		ls = ls[:0]
+		for _, l := range o.leases {
+			ls = append(ls, l)
+		}
+		o.lmu.Unlock()
+		for _, l := range ls {
+			err := o.store.Heartbeat(context.Background(), o.exp.Key, l, o.ttl)
+			if errors.Is(err, trials.ErrConflict) || errors.Is(err, trials.ErrNotFound) {
+				// Told by another path, canceled, or taken over after an
+				// outage longer than the lease: nothing left to keep.
+				o.forget(l)
+			} else if err != nil {
+				o.log.Warn("heartbeat failed", "trial", l.ID, "err", err)
+			}
+		}
+	}
+}
+
+// Close stops the heartbeats of trials that Ask handed out and that were
+// never told: their leases then expire and another evaluator may take them
+// over. The optimizer must not be used after Close. Close does not close
+// the store.
+func (o *Optimizer) Close() error {
+	o.lmu.Lock()
+	defer o.lmu.Unlock()
+	if !o.closed {
+		o.closed = true
+		close(o.stop)
+	}
+	return nil
 }
 
 // Add records a point evaluated elsewhere (a warm start): its config, as
@@ -423,8 +606,8 @@ func (o *Optimizer) Add(ctx context.Context, config any, r trials.Result) (trial
 	if err != nil {
 		return trials.Trial{}, fmt.Errorf("fmin: add: %w", err)
 	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
+	o.askMu.Lock()
+	defer o.askMu.Unlock()
 	ids, err := o.claim(ctx, 1)
 	if err != nil {
 		return trials.Trial{}, fmt.Errorf("fmin: add: %w", err)

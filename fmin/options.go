@@ -14,15 +14,19 @@ import (
 // valid configuration except that some stop rule must be set: MaxEvals,
 // Timeout, LossThreshold or EarlyStop.
 type Options struct {
-	// Algorithm proposes the points. If nil, this library's default TPE
-	// (tpe.Search{}); tpe.HyperoptCompat() is HyperOpt's.
+	// Algorithm proposes the points. If nil, the algorithm an existing
+	// experiment records (rebuilt from Registry), or for a new experiment
+	// this library's default TPE (tpe.Search{}); tpe.HyperoptCompat() is
+	// HyperOpt's.
 	Algorithm Algorithm
 
 	// MaxEvals is the total number of trials of the experiment, counting
 	// those already in the store (as HyperOpt's max_evals): resuming an
 	// experiment of 60 trials with MaxEvals 100 runs 40 more. Points to
 	// evaluate, failed and error trials count. 0 means no limit for a new
-	// experiment, and the stored budget for a resumed one.
+	// experiment, and the stored budget for a resumed one. A non-zero
+	// MaxEvals sets the stored budget: every process of a distributed
+	// search should give the same, or 0.
 	MaxEvals int
 	// Timeout ends the search after this long; running trials are canceled
 	// (and run again if the experiment is resumed). 0 means no timeout.
@@ -59,6 +63,18 @@ type Options struct {
 	// Parallelism is how many objectives run at once, each in its own
 	// goroutine. If 0, 1.
 	Parallelism int
+	// RemoteWorkers makes this call a driver (HyperOpt's MongoTrials
+	// model): it evaluates nothing itself, and the objective may be nil.
+	// It keeps QueueLen proposals queued in the store ahead of [Worker]
+	// processes that share it, and ends when every trial of the budget is
+	// finished or a stop rule fires (its queued trials are then canceled;
+	// trials the workers are running finish and are recorded).
+	RemoteWorkers bool
+	// QueueLen is how many trials a driver keeps queued for the workers
+	// (HyperOpt's max_queue_len). Model-based algorithms learn less the
+	// deeper the queue; keep it near the number of workers. If 0,
+	// Parallelism, or 1.
+	QueueLen int
 	// Deterministic makes a parallel search repeatable with any algorithm:
 	// trials are proposed in batches of Parallelism, and a batch's results
 	// are recorded in ID order once all of them are in, so what the
@@ -69,6 +85,10 @@ type Options struct {
 
 	// Store keeps the trials. If nil, a new in-memory store is used.
 	Store trials.Store
+	// Registry rebuilds the algorithm an existing experiment records when
+	// Algorithm is nil, so that every process of a distributed search runs
+	// the same one. If nil, NewRegistry() (this module's algorithms).
+	Registry *Registry
 	// Experiment is the key of the experiment in the store. If "",
 	// "default".
 	Experiment string

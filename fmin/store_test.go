@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -71,4 +72,47 @@ func TestClaimRetriedWithRequestID(t *testing.T) {
 	}
 	assert.Positive(t, retried, "no claim was retried with its request ID: %v", store.requests)
 	assert.Len(t, slices.Compact(slices.Clone(store.requests)), len(store.requests)-retried)
+}
+
+// An asked trial whose evaluation outlasts its lease is not handed out
+// again while its optimizer lives: the optimizer keeps the lease alive.
+// After Close, the lease expires and the trial is taken over.
+func TestAskKeepsLeasesAlive(t *testing.T) {
+	t.Parallel()
+	s, err := space.New(space.Dict{"x": space.Uniform("x", -1, 1)})
+	require.NoError(t, err)
+	ctx := t.Context()
+	store := trials.NewMemory(nil)
+	const ttl = 60 * time.Millisecond
+	o, err := fmin.NewOptimizer(ctx, s, &fmin.Options{MaxEvals: 10, Store: store, Algorithm: random.Search{}, LeaseTTL: ttl, Owner: "a"})
+	require.NoError(t, err)
+	first, err := o.Ask(ctx, 1)
+	require.NoError(t, err)
+	time.Sleep(5 * ttl) // a long evaluation
+
+	// Another evaluator looking for work finds nothing to take over.
+	_, err = store.Reserve(ctx, "default", "b", ttl)
+	require.ErrorIs(t, err, trials.ErrNoQueued, "the asked trial was taken over while its asker lived")
+	second, err := o.Ask(ctx, 1)
+	require.NoError(t, err)
+	assert.NotEqual(t, first[0].ID, second[0].ID, "Ask handed out a running trial again")
+
+	require.NoError(t, o.Report(ctx, first[0].ID, 1, 0.5))
+	require.NoError(t, o.Heartbeat(ctx, first[0].ID))
+	require.NoError(t, o.Tell(ctx, first[0].ID, trials.OK(0.25)))
+	got, err := store.Get(ctx, "default", first[0].ID)
+	require.NoError(t, err)
+	assert.Equal(t, trials.StateDone, got.State)
+	assert.Equal(t, 1, got.Attempt)
+	assert.Equal(t, []trials.Report{{Step: 1, Value: 0.5}}, got.Reports)
+
+	// Close: the second trial's lease is no longer kept, and another
+	// evaluator takes it over once it expires.
+	require.NoError(t, o.Close())
+	require.Eventually(t, func() bool {
+		tr, err := store.Reserve(ctx, "default", "b", time.Hour)
+		return err == nil && tr.ID == second[0].ID && tr.Attempt == 2
+	}, 5*time.Second, 10*time.Millisecond)
+	err = o.Tell(ctx, second[0].ID, trials.OK(1))
+	assert.ErrorIs(t, err, trials.ErrConflict, "a result told under a lease taken over must be refused")
 }
