@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,16 +30,13 @@ func filledFile(t *testing.T) string {
 	path := filepath.Join(t.TempDir(), "trials.db")
 	s, err := sqlite.Open(t.Context(), path, nil)
 	require.NoError(t, err)
-	ctx := t.Context()
-	_, err = s.Open(ctx, testSpec("e", 0))
-	require.NoError(t, err)
-	ids, err := s.Claim(ctx, "e", 200, "")
-	require.NoError(t, err)
-	for _, id := range ids {
-		require.NoError(t, s.Propose(ctx, "e", []trials.Proposal{{ID: id, Values: []float64{float64(id)}, Owner: "w", LeaseTTL: time.Hour}}))
-		require.NoError(t, s.Finish(ctx, "e", trials.Lease{ID: id, Attempt: 1}, trials.StateDone,
-			trials.Result{Loss: float64(id), Stack: string(make([]byte, 500))}))
+	ts := make([]trials.Trial, 200)
+	for i := range ts {
+		ts[i] = trials.Trial{ID: trials.ID(i), State: trials.StateDone, Values: []float64{float64(i)},
+			Result: trials.Result{Loss: float64(i), Status: trials.StatusOK, Stack: string(make([]byte, 500))}}
 	}
+	_, err = s.Load(t.Context(), testSpec("e", 0), ts, nil)
+	require.NoError(t, err)
 	require.NoError(t, s.Close())
 	return path
 }
@@ -237,4 +235,36 @@ func TestReopen(t *testing.T) {
 	again, err := s2.Claim(ctx, "e", 1, "req")
 	require.NoError(t, err)
 	assert.Equal(t, ids, again, "a retried claim after reopening")
+}
+
+// TestOpenConcurrentNewFile: Stores that open a new file at once create its
+// schema once, and all of them work on it.
+func TestOpenConcurrentNewFile(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "trials.db")
+	const n = 4
+	stores := make([]*sqlite.Store, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range stores {
+		wg.Go(func() { stores[i], errs[i] = sqlite.Open(ctx, path, nil) })
+	}
+	wg.Wait()
+	for i, s := range stores {
+		require.NoError(t, errs[i], "store %d", i)
+		t.Cleanup(func() { s.Close() })
+	}
+	seeds := make([]uint64, n)
+	for i, s := range stores {
+		wg.Go(func() {
+			x, err := s.Open(ctx, trials.ExperimentSpec{Key: "e", Fingerprint: "fp"})
+			errs[i], seeds[i] = err, x.Seed
+		})
+	}
+	wg.Wait()
+	for i := range stores {
+		require.NoError(t, errs[i], "store %d", i)
+		assert.Equal(t, seeds[0], seeds[i], "store %d saw another seed", i)
+	}
+	assert.NotZero(t, seeds[0])
 }

@@ -166,7 +166,7 @@ func integrityCheck(t *testing.T, path string) {
 // its result, that the file is sound, and that the search resumes to
 // exactly its budget.
 func TestKillDurability(t *testing.T) {
-	const budget = 400
+	const budget = 200
 	path := filepath.Join(t.TempDir(), "trials.db")
 	createExperiment(t, path, budget)
 	cmd, out, stderr := helper(t, "search", path)
