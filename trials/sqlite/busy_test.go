@@ -103,3 +103,22 @@ func TestWaitOtherStore(t *testing.T) {
 		t.Fatal("Wait did not see another Store's change")
 	}
 }
+
+// TestBusyRetryTimeout: a file locked for longer than RetryTimeout ends
+// the call with an error that says so.
+func TestBusyRetryTimeout(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "trials.db")
+	s, err := sqlite.Open(t.Context(), path, &sqlite.Options{BusyTimeout: 5 * time.Millisecond, RetryTimeout: 100 * time.Millisecond})
+	require.NoError(t, err)
+	defer s.Close()
+	_, err = s.Open(t.Context(), testSpec("e", 0))
+	require.NoError(t, err)
+
+	release := lockFile(t, path)
+	defer release()
+	start := time.Now()
+	_, err = s.Claim(t.Context(), "e", 1, "")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "RetryTimeout")
+	assert.Less(t, time.Since(start), 5*time.Second)
+}

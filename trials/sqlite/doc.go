@@ -12,9 +12,10 @@
 // its goroutines queue in the process) and reads through a small pool.
 // Between processes, a writer that finds the file locked waits (the busy
 // timeout, Options.BusyTimeout), and a busy error that still comes out of
-// SQLite is retried by the store with a growing, jittered backoff until the
-// caller's context ends; callers never see "database is locked" as a
-// failure of a call that could have waited.
+// SQLite is retried by the store with a growing, jittered backoff, until
+// the caller's context ends or Options.RetryTimeout (1 minute) passes: a
+// call fails as busy only when another connection held the write lock for
+// that long.
 //
 // Every write that changes a trial increments the experiment's sequence
 // number inside its transaction and stamps the trial with it. SQLite runs

@@ -33,6 +33,11 @@ type Options struct {
 	// (NORMAL) survives the end of any process but may lose the last
 	// commits to a power loss; see the package documentation.
 	SyncFull bool
+	// RetryTimeout bounds how long one call retries while the file stays
+	// busy (another connection holding its write lock) before it returns
+	// the busy error; 0 means 1 minute. The caller's context may end the
+	// retries sooner.
+	RetryTimeout time.Duration
 	// PollInterval is how often Wait reads the file for changes made by
 	// other processes. 0 means 25ms.
 	PollInterval time.Duration
@@ -47,9 +52,10 @@ type Options struct {
 // use by several goroutines, and several Stores, in one process or in
 // several, may open the same file. Create it with [Open].
 type Store struct {
-	path string
-	now  func() time.Time
-	poll time.Duration
+	path  string
+	now   func() time.Time
+	poll  time.Duration
+	retry time.Duration
 
 	w  *sql.DB // the write connection, IMMEDIATE transactions
 	r  *sql.DB // the read connections
@@ -87,6 +93,9 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 	if o.BusyTimeout <= 0 {
 		o.BusyTimeout = 10 * time.Second
 	}
+	if o.RetryTimeout <= 0 {
+		o.RetryTimeout = time.Minute
+	}
 	if o.PollInterval <= 0 {
 		o.PollInterval = 25 * time.Millisecond
 	}
@@ -107,7 +116,7 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 		return nil, err
 	}
 
-	s := &Store{path: abs, now: o.Now, poll: o.PollInterval, done: make(chan struct{}), changed: make(chan struct{})}
+	s := &Store{path: abs, now: o.Now, poll: o.PollInterval, retry: o.RetryTimeout, done: make(chan struct{}), changed: make(chan struct{})}
 	sync := "NORMAL"
 	if o.SyncFull {
 		sync = "FULL"
@@ -319,7 +328,7 @@ func (s *Store) write(ctx context.Context, op string, fn func(w *wtx) error) err
 	if err := s.enter(ctx); err != nil {
 		return err
 	}
-	wait := time.Millisecond
+	var b backoff
 	for {
 		moved, err := s.writeOnce(ctx, fn)
 		if err == nil {
@@ -331,19 +340,40 @@ func (s *Store) write(ctx context.Context, op string, fn func(w *wtx) error) err
 		if !isBusy(err) {
 			return s.opErr(op, err)
 		}
-		// The busy timeout ran out or SQLite could not wait: back off.
-		d := wait/2 + rand.N(wait)
-		wait = min(2*wait, maxRetryWait)
-		t := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("sqlite: %s: %w (the file stayed busy: %v)", op, ctx.Err(), err)
-		case <-s.done:
-			t.Stop()
-			return trials.ErrClosed
-		case <-t.C:
+		if err := s.wait(ctx, &b, op, err); err != nil {
+			return err
 		}
+	}
+}
+
+// backoff is the state of the retries of one call on a busy file.
+type backoff struct {
+	next     time.Duration
+	deadline time.Time
+}
+
+// wait sleeps before the next try of a call that found the file busy
+// (busyErr), for a growing, jittered time. It returns an error when ctx
+// ends, the store closes, or the file stayed busy past Options.RetryTimeout.
+func (s *Store) wait(ctx context.Context, b *backoff, op string, busyErr error) error {
+	now := time.Now()
+	if b.next == 0 {
+		b.next, b.deadline = time.Millisecond, now.Add(s.retry)
+	}
+	if !now.Before(b.deadline) {
+		return fmt.Errorf("sqlite: %s %s: the file stayed locked by another connection for more than %v (Options.RetryTimeout; a process holding a transaction open?): %w", op, s.path, s.retry, busyErr)
+	}
+	d := min(b.next/2+rand.N(b.next), b.deadline.Sub(now))
+	b.next = min(2*b.next, maxRetryWait)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return fmt.Errorf("sqlite: %s %s: %w (the file was busy: %v)", op, s.path, ctx.Err(), busyErr)
+	case <-s.done:
+		return trials.ErrClosed
+	case <-t.C:
+		return nil
 	}
 }
 
@@ -388,7 +418,7 @@ func (s *Store) read(ctx context.Context, op string, fn func(tx *sql.Tx) error) 
 	if err := s.enter(ctx); err != nil {
 		return err
 	}
-	wait := time.Millisecond
+	var b backoff
 	for {
 		err := s.readOnce(ctx, fn)
 		if err == nil {
@@ -397,17 +427,8 @@ func (s *Store) read(ctx context.Context, op string, fn func(tx *sql.Tx) error) 
 		if !isBusy(err) {
 			return s.opErr(op, err)
 		}
-		d := wait/2 + rand.N(wait)
-		wait = min(2*wait, maxRetryWait)
-		t := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("sqlite: %s: %w (the file stayed busy: %v)", op, ctx.Err(), err)
-		case <-s.done:
-			t.Stop()
-			return trials.ErrClosed
-		case <-t.C:
+		if err := s.wait(ctx, &b, op, err); err != nil {
+			return err
 		}
 	}
 }
