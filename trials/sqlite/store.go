@@ -125,6 +125,7 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 	q.Add("_pragma", "busy_timeout("+strconv.FormatInt(o.BusyTimeout.Milliseconds(), 10)+")")
 	q.Add("_pragma", "synchronous("+sync+")")
 	q.Add("_pragma", "foreign_keys(0)")
+	q.Add("_pragma", "journal_size_limit(67108864)") // the log shrinks back to 64 MiB after a checkpoint
 	q.Add("_txlock", "immediate")
 	u := url.URL{Scheme: "file", Path: abs}
 	if s.w, err = sql.Open("sqlite", u.String()+"?"+q.Encode()); err != nil {
