@@ -117,13 +117,13 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 	}
 
 	s := &Store{path: abs, now: o.Now, poll: o.PollInterval, retry: o.RetryTimeout, done: make(chan struct{}), changed: make(chan struct{})}
-	sync := "NORMAL"
+	syncMode := "NORMAL"
 	if o.SyncFull {
-		sync = "FULL"
+		syncMode = "FULL"
 	}
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout("+strconv.FormatInt(o.BusyTimeout.Milliseconds(), 10)+")")
-	q.Add("_pragma", "synchronous("+sync+")")
+	q.Add("_pragma", "synchronous("+syncMode+")")
 	q.Add("_pragma", "foreign_keys(0)")
 	q.Add("_pragma", "journal_size_limit(67108864)") // the log shrinks back to 64 MiB after a checkpoint
 	q.Add("_txlock", "immediate")
