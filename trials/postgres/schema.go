@@ -100,9 +100,14 @@ CREATE TABLE trials (
 	attachments text[] NOT NULL DEFAULT '{}',
 	PRIMARY KEY (experiment, id)
 );
-CREATE UNIQUE INDEX trials_seq ON trials (experiment, seq);
-CREATE INDEX trials_queued ON trials (experiment, id) WHERE state = 1;
-CREATE INDEX trials_running ON trials (experiment, lease_until) WHERE state = 2;
+-- The indexes that queries other than a lookup by (experiment, id) need
+-- are on "experiment + 0", which those queries name and lookups do not:
+-- on a young table without statistics, the planner would otherwise find
+-- an index that leads with experiment as cheap as the primary key and scan
+-- an experiment's every trial to find one.
+CREATE UNIQUE INDEX trials_seq ON trials ((experiment + 0), seq);
+CREATE INDEX trials_queued ON trials ((experiment + 0), id) WHERE state = 1;
+CREATE INDEX trials_running ON trials ((experiment + 0), lease_until) WHERE state = 2;
 
 CREATE TABLE released (
 	experiment bigint NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
@@ -124,9 +129,9 @@ CREATE TABLE reports (
 	id bigint NOT NULL,
 	attempt int NOT NULL,
 	step bigint NOT NULL,
-	value float8 NOT NULL,
-	PRIMARY KEY (experiment, seq)
+	value float8 NOT NULL
 );
+CREATE UNIQUE INDEX reports_seq ON reports ((experiment + 0), seq);
 CREATE INDEX reports_trial ON reports (experiment, id, attempt, step);
 
 CREATE TABLE attachments (
@@ -272,11 +277,11 @@ BEGIN
 	e := hyperopt_lock(p_key);
 	v_now := clock_timestamp();
 	v_seq := e.seq;
-	SELECT * INTO t FROM trials WHERE experiment = e.id AND state = 1 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED;
+	SELECT * INTO t FROM trials WHERE experiment + 0 = e.id AND state = 1 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED;
 	v_found := FOUND;
 	WHILE NOT v_found LOOP
 		-- A running trial whose lease expired by the database's clock.
-		SELECT * INTO t FROM trials WHERE experiment = e.id AND state = 2 AND lease_until < v_now
+		SELECT * INTO t FROM trials WHERE experiment + 0 = e.id AND state = 2 AND lease_until < v_now
 			ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED;
 		EXIT WHEN NOT FOUND;
 		IF t.attempt < e.max_attempts THEN
@@ -346,7 +351,7 @@ BEGIN
 	IF t.attempt = p_attempt THEN
 		-- A retry of a report that was recorded is a success.
 		SELECT value INTO v FROM reports
-		WHERE experiment = e.id AND id = p_id AND attempt = p_attempt AND step = p_step ORDER BY seq DESC LIMIT 1;
+		WHERE experiment = e.id AND id = p_id AND attempt = p_attempt AND step = p_step LIMIT 1;
 		IF FOUND THEN
 			IF v = p_value THEN
 				RETURN;

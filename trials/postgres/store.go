@@ -671,7 +671,7 @@ func (s *Store) Changes(ctx context.Context, exp string, since int64, limit int)
 		if limit > 0 {
 			lim = int64(limit) + 1
 		}
-		b.Queue(`SELECT `+trialCols+` FROM trials WHERE experiment = (SELECT id FROM experiments WHERE key = $1)
+		b.Queue(`SELECT `+trialCols+` FROM trials WHERE experiment + 0 = (SELECT id FROM experiments WHERE key = $1)
 			AND seq > $2 ORDER BY seq LIMIT $3`, exp, since, lim)
 		br := s.pool.SendBatch(ctx, &b)
 		defer br.Close()
@@ -727,7 +727,7 @@ func (s *Store) Reports(ctx context.Context, exp string, since int64, limit int)
 		if limit > 0 {
 			lim = int64(limit) + 1
 		}
-		b.Queue(`SELECT id, attempt, step, value, seq FROM reports WHERE experiment = (SELECT id FROM experiments WHERE key = $1)
+		b.Queue(`SELECT id, attempt, step, value, seq FROM reports WHERE experiment + 0 = (SELECT id FROM experiments WHERE key = $1)
 			AND seq > $2 ORDER BY seq LIMIT $3`, exp, since, lim)
 		br := s.pool.SendBatch(ctx, &b)
 		defer br.Close()
