@@ -15,21 +15,11 @@ import (
 
 // SchemaVersion is the version of the schema this package writes. A
 // database written by a newer version is refused with an error wrapping
-// trials.ErrSchema; an older one is migrated on Open.
-const SchemaVersion = 1
-
-// application is the value of the meta table's "application" row, which
-// tells this package's tables from another program's.
-const application = "hyperopt-go trials"
-
-// ourTables are the tables of the schema; finding one of them without the
-// meta table means the schema belongs to another program.
-var ourTables = []string{"meta", "experiments", "trials", "released", "claims", "reports", "attachments"}
-
-// migrations[v-1] brings a schema from version v-1 to v. Each runs in the
-// transaction that holds the migration lock.
+// trials.ErrSchema; an older one is migrated on Open, under a transaction
+// advisory lock so that processes opening at once do not race.
 //
-// The schema (version 1):
+// The schema (version 1), in a PostgreSQL schema of its own
+// (Options.Schema):
 //
 //   - meta(name, value): the rows "application" and "version".
 //   - experiments: one row per experiment, with its spec, budget use
@@ -39,7 +29,8 @@ var ourTables = []string{"meta", "experiments", "trials", "released", "claims", 
 //   - trials: one row per trial with values (a claimed ID without values
 //     has no row), keyed by (experiment, id); seq is the experiment's
 //     sequence number of its last change (unique per experiment, indexed
-//     for Changes). A trial that Reserve ended because its lease expired
+//     for Changes; that index and those of the queue and the leases are on
+//     experiment+0, so that lookups by ID always take the primary key). A trial that Reserve ended because its lease expired
 //     at the last attempt has expired_max > 0 and its error text is made
 //     by trials.ExpiredResult when read.
 //   - released(experiment, id): claimed IDs given back by Release.
@@ -53,7 +44,22 @@ var ourTables = []string{"meta", "experiments", "trials", "released", "claims", 
 // The hot-path operations are PL/pgSQL functions (hyperopt_claim,
 // hyperopt_propose, hyperopt_reserve, ...) so that each is one round trip.
 // They raise errors with SQLSTATEs of the class "HO": HO404 not found,
-// HO409 conflict, HO402 budget exhausted, HO400 bad input.
+// HO409 conflict, HO402 budget exhausted, HO400 bad input. Every write
+// that stamps a seq also notifies the channel "hyperopt.<schema>" with the
+// payload "<seq> <experiment key>" (a key over 1000 bytes is sent as
+// "md5:" and its MD5 in hex), which PostgreSQL delivers at commit.
+const SchemaVersion = 1
+
+// application is the value of the meta table's "application" row, which
+// tells this package's tables from another program's.
+const application = "hyperopt-go trials"
+
+// ourTables are the tables of the schema; finding one of them without the
+// meta table means the schema belongs to another program.
+var ourTables = []string{"meta", "experiments", "trials", "released", "claims", "reports", "attachments"}
+
+// migrations[v-1] brings a schema from version v-1 to v. Each runs in the
+// transaction that holds the migration lock.
 var migrations = []string{schemaV1}
 
 const schemaV1 = `
@@ -164,9 +170,11 @@ BEGIN
 END $$;
 
 -- hyperopt_notify wakes the listeners of experiment p_key (delivered at
--- commit).
+-- commit). The payload is "<seq> <key>", or "<seq> md5:<md5 of key>" for a
+-- key too long for a notification.
 CREATE FUNCTION hyperopt_notify(p_key text, p_seq bigint) RETURNS void LANGUAGE sql AS $$
-	SELECT pg_notify('hyperopt.' || current_schema(), p_seq || ' ' || p_key)
+	SELECT pg_notify('hyperopt.' || current_schema(), p_seq || ' ' ||
+		CASE WHEN octet_length(p_key) <= 1000 THEN p_key ELSE 'md5:' || md5(p_key) END)
 $$;
 
 CREATE FUNCTION hyperopt_claim(p_key text, p_n int, p_req text) RETURNS SETOF bigint LANGUAGE plpgsql AS $$

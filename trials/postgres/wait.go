@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"crypto/md5"
 	"errors"
 	"fmt"
 	"strings"
@@ -13,26 +14,43 @@ import (
 )
 
 // waker returns the channel that the next change of experiment exp closes.
+// The channels are kept by notifyKey(exp).
 func (s *Store) waker(exp string) chan struct{} {
+	key := notifyKey(exp)
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	ch, ok := s.wakers[exp]
+	ch, ok := s.wakers[key]
 	if !ok {
 		ch = make(chan struct{})
-		s.wakers[exp] = ch
+		s.wakers[key] = ch
 	}
 	return ch
 }
 
-// wake wakes the waiters of experiment exp, or of every experiment if all.
-func (s *Store) wake(exp string, all bool) {
+// notifyKey is how a notification names experiment exp: its key, or for a
+// long key "md5:" and the MD5 of the key in hex, as hyperopt_notify does.
+func notifyKey(exp string) string {
+	if len(exp) <= 1000 {
+		return exp
+	}
+	return fmt.Sprintf("md5:%x", md5.Sum([]byte(exp)))
+}
+
+// wake wakes the waiters of the experiment that a notification names by
+// key (see notifyKey), or of every experiment if all.
+func (s *Store) wake(key string, all bool) {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	for k, ch := range s.wakers {
-		if all || k == exp {
+	if all {
+		for k, ch := range s.wakers {
 			close(ch)
 			delete(s.wakers, k)
 		}
+		return
+	}
+	if ch, ok := s.wakers[key]; ok {
+		close(ch)
+		delete(s.wakers, key)
 	}
 }
 
