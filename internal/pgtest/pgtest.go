@@ -113,7 +113,7 @@ func FindBin() (string, error) {
 		if has(d) {
 			return d, nil
 		}
-		return "", fmt.Errorf("%s=%q has no initdb and postgres: %w", EnvBin, d, ErrNoPostgres)
+		return "", fmt.Errorf("%w (%s=%q has no initdb and postgres)", ErrNoPostgres, EnvBin, d)
 	}
 	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
 	version := func(d string) float64 {
@@ -157,7 +157,8 @@ func Skip(tb testing.TB, err error) {
 // Main starts a cluster for a test package, stores it in *c, runs the
 // tests and stops the cluster, returning the exit code for os.Exit. Without
 // PostgreSQL's programs, *c is left nil (tests that need it skip) unless
-// Required, which makes Main fail at once. opts may be nil.
+// Required, which makes Main fail at once. An Options value, if given,
+// configures the cluster.
 func Main(m *testing.M, c **Cluster, opts ...Options) int {
 	var o Options
 	if len(opts) > 0 {
@@ -166,16 +167,16 @@ func Main(m *testing.M, c **Cluster, opts ...Options) int {
 	cl, err := Start(&o)
 	switch {
 	case errors.Is(err, ErrNoPostgres) && !Required():
-		fmt.Fprintf(os.Stderr, "pgtest: %v; tests that need PostgreSQL skip\n", err)
+		fmt.Fprintf(os.Stderr, "%v; tests that need PostgreSQL skip\n", err)
 	case err != nil:
-		fmt.Fprintf(os.Stderr, "pgtest: %v\n", err)
+		fmt.Fprintf(os.Stderr, "%v\n", err)
 		return 1
 	}
 	*c = cl
 	code := m.Run()
 	if cl != nil {
 		if err := cl.Stop(); err != nil {
-			fmt.Fprintf(os.Stderr, "pgtest: %v\n", err)
+			fmt.Fprintf(os.Stderr, "%v\n", err)
 			if code == 0 {
 				code = 1
 			}

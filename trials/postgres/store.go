@@ -619,7 +619,9 @@ func (s *Store) move(ctx context.Context, exp string, ls []trials.Lease, to tria
 	})
 }
 
-// expID returns the internal ID of experiment exp, or an ErrNotFound error.
+// notFound returns the ErrNotFound error of a lookup of what (a trial, say)
+// in experiment exp that found no row: the experiment's, if it does not
+// exist, else what's. The error is marked permanent, not to be retried.
 func (s *Store) notFound(ctx context.Context, exp string, what string) error {
 	var one int
 	err := s.pool.QueryRow(ctx, "SELECT 1 FROM experiments WHERE key = $1", exp).Scan(&one)
