@@ -778,14 +778,14 @@ func (s *Store) Reports(ctx context.Context, exp string, since int64, limit int)
 func (s *Store) Attachment(ctx context.Context, exp string, id trials.ID, name string) ([]byte, error) {
 	var data []byte
 	err := s.do(ctx, false, func(ctx context.Context) error {
-		var has *bool
-		err := s.pool.QueryRow(ctx, `SELECT a.data, t.id IS NOT NULL FROM trials t
+		var found bool
+		err := s.pool.QueryRow(ctx, `SELECT coalesce(a.data, ''::bytea), a.name IS NOT NULL FROM trials t
 			LEFT JOIN attachments a ON a.experiment = t.experiment AND a.id = t.id AND a.name = $3
-			WHERE t.experiment = (SELECT id FROM experiments WHERE key = $1) AND t.id = $2`, exp, int64(id), name).Scan(&data, &has)
+			WHERE t.experiment = (SELECT id FROM experiments WHERE key = $1) AND t.id = $2`, exp, int64(id), name).Scan(&data, &found)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return s.notFound(ctx, exp, fmt.Sprintf("trial %d", id))
 		}
-		if err == nil && data == nil {
+		if err == nil && !found {
 			return &permanent{fmt.Errorf("attachment %q of trial %d of %q: %w", name, id, exp, trials.ErrNotFound)}
 		}
 		return err

@@ -187,3 +187,37 @@ func TestValuesAndTimes(t *testing.T) {
 	require.WithinDuration(t, before, got.Booked, 5*time.Second)
 	require.Equal(t, 0, got.Booked.Nanosecond()%1000)
 }
+
+// TestResultRoundTrip checks a result with extras and attachments (one of
+// them empty) through Finish, its retry and Get.
+func TestResultRoundTrip(t *testing.T) {
+	t.Parallel()
+	s, _ := open(t, nil)
+	c := ctx(t)
+	_, err := s.Open(c, trials.ExperimentSpec{Key: "e", Fingerprint: "f", Algorithm: "random"})
+	require.NoError(t, err)
+	ids, err := s.Claim(c, "e", 1, "")
+	require.NoError(t, err)
+	require.NoError(t, s.Propose(c, "e", []trials.Proposal{{ID: ids[0], Values: []float64{1}, Owner: "o", LeaseTTL: time.Hour}}))
+	l := trials.Lease{ID: ids[0], Attempt: 1}
+	r := trials.Result{Loss: 0.25, Extras: map[string]any{"b": []any{1.0, "x"}, "a": map[string]any{"z": true}},
+		Attachments: map[string][]byte{"model": []byte("weights"), "empty": {}}, HasTrueLoss: true, TrueLoss: 0.2}
+	require.NoError(t, s.Finish(c, "e", l, trials.StateDone, r))
+	require.NoError(t, s.Finish(c, "e", l, trials.StateDone, r), "a retry of the same finish")
+	other := r.Clone()
+	other.Attachments["model"] = []byte("other")
+	require.ErrorIs(t, s.Finish(c, "e", l, trials.StateDone, other), trials.ErrConflict)
+
+	g, err := s.Get(c, "e", ids[0])
+	require.NoError(t, err)
+	require.True(t, g.Result.Equal(trials.Result{Loss: 0.25, Status: trials.StatusOK, Extras: r.Extras,
+		Attachments: map[string][]byte{"model": nil, "empty": nil}, HasTrueLoss: true, TrueLoss: 0.2}), "%+v", g.Result)
+	b, err := s.Attachment(c, "e", ids[0], "model")
+	require.NoError(t, err)
+	require.Equal(t, []byte("weights"), b)
+	b, err = s.Attachment(c, "e", ids[0], "empty")
+	require.NoError(t, err)
+	require.Empty(t, b)
+	_, err = s.Attachment(c, "e", ids[0], "missing")
+	require.ErrorIs(t, err, trials.ErrNotFound)
+}
