@@ -103,7 +103,7 @@ func (p *proxy) close() {
 // private, durable cluster (fsync on), reaching it through a proxy that
 // can lose a reply: the store reconnects and retries; a Finish whose
 // commit's acknowledgement was lost is retried and succeeds (not a
-// conflict); a waiter is woken after the reconnection; and every finish
+// conflict), and so does a Reserve (the same trial, not another); a waiter is woken after the reconnection; and every finish
 // the workers saw acknowledged (recorded by the test, not the store) is in
 // the store once, with its result.
 func TestRestart(t *testing.T) {
@@ -138,6 +138,22 @@ func TestRestart(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, trials.StateDone, g.State)
 	require.Equal(t, tr.Seq+1, g.Seq, "the finish was recorded more than once")
+	acked[tr.ID] = 0.5
+
+	// A Reserve whose reply is lost: its retry returns the trial the
+	// first call took, not the next one.
+	ids, err = s.Claim(c, "e", 2, "second")
+	require.NoError(t, err)
+	require.NoError(t, s.Propose(c, "e", []trials.Proposal{{ID: ids[0], Values: []float64{1}}, {ID: ids[1], Values: []float64{2}}}))
+	px.cut.Store(true)
+	tr, err = s.Reserve(c, "e", "w0", time.Minute)
+	require.NoError(t, err)
+	require.Equal(t, int32(2), px.cuts.Load(), "no reply was dropped")
+	require.Equal(t, trials.Lease{ID: ids[0], Attempt: 1}, tr.Lease())
+	g, err = s.Get(c, "e", ids[1])
+	require.NoError(t, err)
+	require.Equal(t, trials.StateQueued, g.State, "the retried Reserve took a second trial")
+	require.NoError(t, s.Finish(c, "e", tr.Lease(), trials.StateDone, trials.OK(0.5)))
 	acked[tr.ID] = 0.5
 
 	// A waiter across the restarts returns (early) once the store has

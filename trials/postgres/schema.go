@@ -33,6 +33,8 @@ import (
 //     experiment+0, so that lookups by ID always take the primary key). A trial that Reserve ended because its lease expired
 //     at the last attempt has expired_max > 0 and its error text is made
 //     by trials.ExpiredResult when read.
+//     reserve_token marks the Reserve call that took a running trial, so
+//     that a retry of that call returns the same trial.
 //   - released(experiment, id): claimed IDs given back by Release.
 //   - claims(experiment, request, first_id, n): the IDs each Claim request
 //     got, so that a retried Claim returns them again.
@@ -104,6 +106,7 @@ CREATE TABLE trials (
 	stack text NOT NULL DEFAULT '',
 	expired_max int NOT NULL DEFAULT 0,
 	attachments text[] NOT NULL DEFAULT '{}',
+	reserve_token text,
 	PRIMARY KEY (experiment, id)
 );
 -- The indexes that queries other than a lookup by (experiment, id) need
@@ -274,7 +277,11 @@ BEGIN
 	END IF;
 END $$;
 
-CREATE FUNCTION hyperopt_reserve(p_key text, p_owner text, p_ttl bigint) RETURNS SETOF trials LANGUAGE plpgsql AS $$
+-- hyperopt_reserve takes a trial for p_owner and marks it with p_token;
+-- a retry (p_retry) of a call whose reply was lost returns the trial that
+-- call took, if it is still running under that reservation.
+CREATE FUNCTION hyperopt_reserve(p_key text, p_owner text, p_ttl bigint, p_token text, p_retry boolean)
+RETURNS SETOF trials LANGUAGE plpgsql AS $$
 DECLARE
 	e experiments;
 	t trials;
@@ -283,6 +290,12 @@ DECLARE
 	v_found boolean := false;
 BEGIN
 	e := hyperopt_lock(p_key);
+	IF p_retry THEN
+		RETURN QUERY SELECT * FROM trials WHERE experiment + 0 = e.id AND state = 2 AND reserve_token = p_token;
+		IF FOUND THEN
+			RETURN;
+		END IF;
+	END IF;
 	v_now := clock_timestamp();
 	v_seq := e.seq;
 	SELECT * INTO t FROM trials WHERE experiment + 0 = e.id AND state = 1 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED;
@@ -306,7 +319,8 @@ BEGIN
 	IF v_found THEN
 		v_seq := v_seq + 1;
 		RETURN QUERY UPDATE trials SET state = 2, owner = p_owner, started = v_now,
-			lease_until = v_now + p_ttl * interval '1 microsecond', attempt = attempt + 1, seq = v_seq
+			lease_until = v_now + p_ttl * interval '1 microsecond', attempt = attempt + 1, seq = v_seq,
+			reserve_token = p_token
 		WHERE experiment = e.id AND id = t.id RETURNING *;
 	END IF;
 	IF v_seq > e.seq THEN

@@ -21,10 +21,9 @@
 // under the Store contract: a Claim carries a request ID (one is made up
 // when the caller gives none), a Finish, Report, Propose, Heartbeat,
 // Requeue, Cancel or Release repeated after its commit succeeded returns
-// nil. The exception is Reserve: a Reserve whose acknowledgement is lost
-// leaves the trial it took running under a lease nobody holds, which
-// expires and hands the trial out again (its attempt counts). Load is
-// retried only when the failed attempt never reached the server.
+// nil, and a Reserve marks the trial it takes with a token of the call, so
+// that its retry returns that trial. Load is retried only when the failed
+// attempt never reached the server.
 //
 // Wait listens for notifications (LISTEN/NOTIFY) on one dedicated
 // connection per Store, opened at the first Wait; every write notifies in
@@ -508,14 +507,18 @@ func scanTrial(row pgx.Row, exp string, extra ...any) (trials.Trial, error) {
 	return t, nil
 }
 
-// Reserve implements trials.Store. A Reserve retried after a lost
-// acknowledgement may leave the trial it took first to the expiry of its
-// lease (see the package documentation).
+// Reserve implements trials.Store. Each call marks the trial it takes
+// with a token of its own, so that a retry after a lost acknowledgement
+// returns the same trial rather than taking another.
 func (s *Store) Reserve(ctx context.Context, exp, owner string, ttl time.Duration) (trials.Trial, error) {
 	var t trials.Trial
 	found := false
+	token := fmt.Sprintf("%016x%016x", trials.NewSeed(), trials.NewSeed())
+	retry := false
 	err := s.do(ctx, false, func(ctx context.Context) error {
-		rows, err := s.pool.Query(ctx, "SELECT "+trialCols+" FROM hyperopt_reserve($1, $2, $3)", exp, owner, ttl.Microseconds())
+		rows, err := s.pool.Query(ctx, "SELECT "+trialCols+" FROM hyperopt_reserve($1, $2, $3, $4, $5)",
+			exp, owner, ttl.Microseconds(), token, retry)
+		retry = true
 		if err != nil {
 			return err
 		}
