@@ -3,6 +3,7 @@ package pgtest_test
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -83,4 +84,17 @@ func TestNilCluster(t *testing.T) {
 	var c *pgtest.Cluster
 	ok := t.Run("skips", func(t *testing.T) { c.NewDatabase(t) })
 	require.True(t, ok)
+}
+
+func TestFindBinEnv(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv(pgtest.EnvBin, dir)
+	_, err := pgtest.FindBin()
+	require.ErrorIs(t, err, pgtest.ErrNoPostgres)
+	for _, p := range []string{"initdb", "postgres"} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, p), nil, 0o755))
+	}
+	got, err := pgtest.FindBin()
+	require.NoError(t, err)
+	require.Equal(t, dir, got)
 }
