@@ -207,7 +207,12 @@ BEGIN
 	RETURN QUERY SELECT generate_series(e.next_id, e.next_id + k - 1);
 END $$;
 
-CREATE FUNCTION hyperopt_propose(p_key text, p_ids bigint[], p_lens int[], p_vals float8[], p_owners text[], p_ttls bigint[])
+-- hyperopt_propose records proposals. A retry (p_retry) of a call whose
+-- reply was lost accepts a trial that has the values it proposes in any
+-- state: its first call recorded it, and the trial may have moved on since
+-- (reserved by a worker, say).
+CREATE FUNCTION hyperopt_propose(p_key text, p_ids bigint[], p_lens int[], p_vals float8[], p_owners text[], p_ttls bigint[],
+	p_retry boolean)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
 	e experiments;
@@ -232,8 +237,8 @@ BEGIN
 		END IF;
 		SELECT * INTO t FROM trials WHERE experiment = e.id AND id = p_ids[i];
 		IF FOUND THEN
-			IF t.vals = v AND t.owner = p_owners[i] AND
-				((p_owners[i] = '' AND t.state = 1) OR (p_owners[i] <> '' AND t.state = 2 AND t.attempt = 1)) THEN
+			IF t.vals = v AND ((t.owner = p_owners[i] AND
+				((p_owners[i] = '' AND t.state = 1) OR (p_owners[i] <> '' AND t.state = 2 AND t.attempt = 1))) OR p_retry) THEN
 				CONTINUE; -- an identical retry
 			END IF;
 			PERFORM hyperopt_fail('HO409', format('propose trial %s of %s: already proposed', p_ids[i], to_json(p_key)));
@@ -359,7 +364,11 @@ BEGIN
 	END IF;
 END $$;
 
-CREATE FUNCTION hyperopt_report(p_key text, p_id bigint, p_attempt int, p_step bigint, p_value float8) RETURNS void LANGUAGE plpgsql AS $$
+-- hyperopt_report records a report. A retry (p_retry) of a call whose
+-- reply was lost finds the report its first call recorded even if the
+-- trial has moved on to another attempt since.
+CREATE FUNCTION hyperopt_report(p_key text, p_id bigint, p_attempt int, p_step bigint, p_value float8, p_retry boolean)
+RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
 	e experiments;
 	t trials;
@@ -370,7 +379,7 @@ BEGIN
 	IF NOT FOUND THEN
 		PERFORM hyperopt_fail('HO404', format('trial %s of experiment %s', p_id, to_json(p_key)));
 	END IF;
-	IF t.attempt = p_attempt THEN
+	IF t.attempt = p_attempt OR p_retry THEN
 		-- A retry of a report that was recorded is a success.
 		SELECT value INTO v FROM reports
 		WHERE experiment = e.id AND id = p_id AND attempt = p_attempt AND step = p_step LIMIT 1;

@@ -22,8 +22,14 @@
 // when the caller gives none), a Finish, Report, Propose, Heartbeat,
 // Requeue, Cancel or Release repeated after its commit succeeded returns
 // nil, and a Reserve marks the trial it takes with a token of the call, so
-// that its retry returns that trial. Load is retried only when the failed
-// attempt never reached the server.
+// that its retry returns that trial. Between a call's commit and its retry
+// the trial may move on (a proposed trial reserved by a worker, say): a
+// retried Propose or Report accepts the values or report its first call
+// recorded in whatever state the trial is now. One case remains: a Requeue
+// whose acknowledgement is lost and whose trial another process reserves
+// before the retry gets ErrConflict (the attempt moved on), although the
+// requeue took place. Load is retried only when the failed attempt never
+// reached the server.
 //
 // Wait listens for notifications (LISTEN/NOTIFY) on one dedicated
 // connection per Store, opened at the first Wait; every write notifies in
@@ -441,8 +447,10 @@ func (s *Store) Propose(ctx context.Context, exp string, ps []trials.Proposal) e
 	if vals == nil {
 		vals = []float64{}
 	}
+	retry := false
 	return s.do(ctx, false, func(ctx context.Context) error {
-		_, err := s.pool.Exec(ctx, "SELECT hyperopt_propose($1, $2, $3, $4, $5, $6)", exp, ids, lens, vals, owners, ttls)
+		_, err := s.pool.Exec(ctx, "SELECT hyperopt_propose($1, $2, $3, $4, $5, $6, $7)", exp, ids, lens, vals, owners, ttls, retry)
+		retry = true
 		return err
 	})
 }
@@ -551,8 +559,10 @@ func (s *Store) Heartbeat(ctx context.Context, exp string, l trials.Lease, ttl t
 
 // Report implements trials.Store.
 func (s *Store) Report(ctx context.Context, exp string, l trials.Lease, r trials.Report) error {
+	retry := false
 	return s.do(ctx, false, func(ctx context.Context) error {
-		_, err := s.pool.Exec(ctx, "SELECT hyperopt_report($1, $2, $3, $4, $5)", exp, int64(l.ID), l.Attempt, r.Step, r.Value)
+		_, err := s.pool.Exec(ctx, "SELECT hyperopt_report($1, $2, $3, $4, $5, $6)", exp, int64(l.ID), l.Attempt, r.Step, r.Value, retry)
+		retry = true
 		return err
 	})
 }
