@@ -38,6 +38,8 @@ import (
 //   - released(experiment, id): claimed IDs given back by Release.
 //   - claims(experiment, request, first_id, n): the IDs each Claim request
 //     got, so that a retried Claim returns them again.
+//   - moves(experiment, token): the Requeue and Cancel calls done, so that
+//     a retry of one finds it done.
 //   - reports: intermediate reports, numbered by the experiment's
 //     report_seq.
 //   - attachments(experiment, id, name, data): attachment bytes, apart
@@ -58,7 +60,7 @@ const application = "hyperopt-go trials"
 
 // ourTables are the tables of the schema; finding one of them without the
 // meta table means the schema belongs to another program.
-var ourTables = []string{"meta", "experiments", "trials", "released", "claims", "reports", "attachments"}
+var ourTables = []string{"meta", "experiments", "trials", "released", "claims", "moves", "reports", "attachments"}
 
 // migrations[v-1] brings a schema from version v-1 to v. Each runs in the
 // transaction that holds the migration lock.
@@ -130,6 +132,12 @@ CREATE TABLE claims (
 	first_id bigint NOT NULL,
 	n int NOT NULL,
 	PRIMARY KEY (experiment, request)
+);
+
+CREATE TABLE moves (
+	experiment bigint NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+	token text NOT NULL,
+	PRIMARY KEY (experiment, token)
 );
 
 CREATE TABLE reports (
@@ -435,8 +443,11 @@ BEGIN
 END $$;
 
 -- hyperopt_move requeues (p_to 1) or cancels (p_to 5) the trials at the
--- attempts given, all or nothing.
-CREATE FUNCTION hyperopt_move(p_key text, p_ids bigint[], p_attempts int[], p_to smallint) RETURNS void LANGUAGE plpgsql AS $$
+-- attempts given, all or nothing, and records p_token, so that a retry
+-- (p_retry) of a call whose reply was lost succeeds even if the trials
+-- moved on since.
+CREATE FUNCTION hyperopt_move(p_key text, p_ids bigint[], p_attempts int[], p_to smallint, p_token text, p_retry boolean)
+RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
 	e experiments;
 	t trials;
@@ -446,6 +457,10 @@ DECLARE
 	verb text := CASE WHEN p_to = 1 THEN 'requeue' ELSE 'cancel' END;
 BEGIN
 	e := hyperopt_lock(p_key);
+	IF p_retry AND EXISTS (SELECT 1 FROM moves WHERE experiment = e.id AND token = p_token) THEN
+		RETURN;
+	END IF;
+	INSERT INTO moves (experiment, token) VALUES (e.id, p_token);
 	v_now := clock_timestamp();
 	v_seq := e.seq;
 	FOR i IN 1 .. coalesce(array_length(p_ids, 1), 0) LOOP

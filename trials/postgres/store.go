@@ -25,11 +25,9 @@
 // that its retry returns that trial. Between a call's commit and its retry
 // the trial may move on (a proposed trial reserved by a worker, say): a
 // retried Propose or Report accepts the values or report its first call
-// recorded in whatever state the trial is now. One case remains: a Requeue
-// whose acknowledgement is lost and whose trial another process reserves
-// before the retry gets ErrConflict (the attempt moved on), although the
-// requeue took place. Load is retried only when the failed attempt never
-// reached the server.
+// recorded in whatever state the trial is now, and a Requeue or Cancel
+// records a token of the call, which its retry finds. Load is retried only
+// when the failed attempt never reached the server.
 //
 // Wait listens for notifications (LISTEN/NOTIFY) on one dedicated
 // connection per Store, opened at the first Wait; every write notifies in
@@ -626,8 +624,11 @@ func (s *Store) move(ctx context.Context, exp string, ls []trials.Lease, to tria
 	for i, l := range ls {
 		ids[i], attempts[i] = int64(l.ID), int32(l.Attempt)
 	}
+	token := fmt.Sprintf("%016x%016x", trials.NewSeed(), trials.NewSeed())
+	retry := false
 	return s.do(ctx, false, func(ctx context.Context) error {
-		_, err := s.pool.Exec(ctx, "SELECT hyperopt_move($1, $2, $3, $4)", exp, ids, attempts, int16(to))
+		_, err := s.pool.Exec(ctx, "SELECT hyperopt_move($1, $2, $3, $4, $5, $6)", exp, ids, attempts, int16(to), token, retry)
+		retry = true
 		return err
 	})
 }
