@@ -124,7 +124,7 @@ func NewOptimizer(ctx context.Context, s *space.Space, opts *Options) (*Optimize
 	}
 	o.exp, err = o.store.Open(ctx, spec)
 	if err != nil {
-		return nil, fmt.Errorf("fmin: open experiment %q: %w", key, err)
+		return nil, fmt.Errorf("fmin: open experiment %q: %w", key, explainMismatch(ctx, err, o.store, key, s))
 	}
 	o.t = trials.New(o.store, key, s)
 	if err := o.t.Refresh(ctx); err != nil {
