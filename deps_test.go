@@ -23,6 +23,7 @@ var allowed = map[string][]string{
 	"trials/sqlite":     {"trials", "space"},
 	"trials/postgres":   {"trials", "space"},
 	"internal/pgtest":   {},
+	"internal/storeurl": {"trials", "trials/sqlite", "trials/postgres"},
 }
 
 // core packages must not depend, even indirectly, on a database driver,
