@@ -159,7 +159,14 @@ func (ev *evaluator) record(ctx context.Context, out *outcome, requeue bool) {
 			state = trials.StateError
 			ev.log.Warn("trial ended in error", "trial", l.ID, "attempt", l.Attempt, "err", out.res.Err)
 		}
-		if err := ev.store.Finish(ctx, ev.exp, l, state, out.res); err != nil {
+		err := ev.store.Finish(ctx, ev.exp, l, state, out.res)
+		if errors.Is(err, trials.ErrConflict) {
+			// The lease ran out while the evaluation ended or the write
+			// waited (a stalled process, an overloaded database), and
+			// another evaluator took the trial over: its attempt stands.
+			ev.log.Warn("lease lost before the result was recorded: result dropped", "trial", l.ID, "attempt", l.Attempt)
+			out.kind = outLost
+		} else if err != nil {
 			out.err = fmt.Errorf("fmin: finish trial %d: %w", l.ID, err)
 		}
 	case outCanceled:
