@@ -82,10 +82,12 @@ func (s *Store) listen(ctx context.Context) {
 			if err == nil {
 				wait = 10 * time.Millisecond
 				if first {
+					// No waiter has registered before this.
 					close(s.ready)
 					first = false
+				} else {
+					s.wake("", true)
 				}
-				s.wake("", true)
 				for {
 					n, err := conn.WaitForNotification(ctx)
 					if err != nil {

@@ -24,7 +24,11 @@ func TestWaitLongKeyAndClose(t *testing.T) {
 	require.NoError(t, err)
 	woken := make(chan int64, 1)
 	go func() {
-		seq, err := s.Wait(c, key, 0)
+		// Wait may return early, with the same Seq: wait again then.
+		seq, err := int64(0), error(nil)
+		for seq == 0 && err == nil {
+			seq, err = s.Wait(c, key, 0)
+		}
 		if err != nil {
 			seq = -1
 		}
