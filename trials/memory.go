@@ -25,9 +25,10 @@ type Memory struct {
 }
 
 var (
-	_ Store  = (*Memory)(nil)
-	_ Waiter = (*Memory)(nil)
-	_ Loader = (*Memory)(nil)
+	_ Store   = (*Memory)(nil)
+	_ Waiter  = (*Memory)(nil)
+	_ Loader  = (*Memory)(nil)
+	_ Batcher = (*Memory)(nil)
 )
 
 // MemoryOptions configures a Memory store. The zero value is the default.
@@ -313,7 +314,40 @@ func (m *Memory) Reserve(ctx context.Context, exp, owner string, ttl time.Durati
 		return Trial{}, err
 	}
 	defer m.mu.Unlock()
+	t := e.reserve(owner, ttl, m.now())
+	if t == nil {
+		return Trial{}, ErrNoQueued // the common case of a driver's loop: no formatting
+	}
+	return strip(t), nil
+}
+
+// ReserveN implements Batcher.
+func (m *Memory) ReserveN(ctx context.Context, exp, owner string, ttl time.Duration, n int) ([]Trial, error) {
+	if n <= 0 {
+		return nil, fmt.Errorf("trials: reserve %d trials: count must be positive", n)
+	}
+	e, err := m.lockExp(ctx, exp)
+	if err != nil {
+		return nil, err
+	}
+	defer m.mu.Unlock()
 	now := m.now()
+	var out []Trial
+	for len(out) < n {
+		t := e.reserve(owner, ttl, now)
+		if t == nil {
+			break
+		}
+		out = append(out, strip(t))
+	}
+	if len(out) == 0 {
+		return nil, ErrNoQueued
+	}
+	return out, nil
+}
+
+// reserve takes the next trial to hand out for owner, or returns nil.
+func (e *memExp) reserve(owner string, ttl time.Duration, now time.Time) *Trial {
 	var t *Trial
 	for e.queued.Len() > 0 {
 		id := heap.Pop(&e.queued).(ID)
@@ -332,7 +366,7 @@ func (m *Memory) Reserve(ctx context.Context, exp, owner string, ttl time.Durati
 			}
 		}
 		if c == nil {
-			break
+			return nil
 		}
 		if c.Attempt >= e.MaxAttempts {
 			// Its last attempt: it ends in error rather than running again.
@@ -342,14 +376,11 @@ func (m *Memory) Reserve(ctx context.Context, exp, owner string, ttl time.Durati
 		}
 		t = c
 	}
-	if t == nil {
-		return Trial{}, ErrNoQueued // the common case of a driver's loop: no formatting
-	}
 	t.State, t.Owner, t.Started, t.LeaseUntil = StateRunning, owner, now, now.Add(ttl)
 	t.Attempt++
 	t.Reports = nil // a trial's reports are those of its current attempt
 	e.touch(t)
-	return strip(t), nil
+	return t
 }
 
 // leased returns the running trial that l is the current lease of.
@@ -423,6 +454,31 @@ func (m *Memory) Finish(ctx context.Context, exp string, l Lease, state State, r
 		return err
 	}
 	defer m.mu.Unlock()
+	return e.finish(l, state, r, m.now())
+}
+
+// FinishN implements Batcher.
+func (m *Memory) FinishN(ctx context.Context, exp string, fs []Finishing) ([]error, error) {
+	for _, f := range fs {
+		if f.State != StateDone && f.State != StateError {
+			return nil, fmt.Errorf("trials: finish trial %d with state %v: want done or error", f.Lease.ID, f.State)
+		}
+	}
+	e, err := m.lockExp(ctx, exp)
+	if err != nil {
+		return nil, err
+	}
+	defer m.mu.Unlock()
+	now := m.now()
+	errs := make([]error, len(fs))
+	for i, f := range fs {
+		errs[i] = e.finish(f.Lease, f.State, f.Result, now)
+	}
+	return errs, nil
+}
+
+// finish records a result under lease l.
+func (e *memExp) finish(l Lease, state State, r Result, now time.Time) error {
 	t, err := e.trial(l.ID)
 	if err != nil {
 		return err
@@ -434,12 +490,12 @@ func (m *Memory) Finish(ctx context.Context, exp string, l Lease, state State, r
 		if t.Attempt == l.Attempt && t.State == state && t.Result.Equal(r) {
 			return nil // a retry of the finish that succeeded
 		}
-		return fmt.Errorf("finish trial %d of %q: already finished with another result: %w", l.ID, exp, ErrConflict)
+		return fmt.Errorf("finish trial %d of %q: already finished with another result: %w", l.ID, e.Key, ErrConflict)
 	}
 	if _, err := e.leased(l); err != nil {
 		return err
 	}
-	t.State, t.Result, t.Ended = state, cloneResult(r), m.now()
+	t.State, t.Result, t.Ended = state, cloneResult(r), now
 	e.touch(t)
 	return nil
 }

@@ -401,3 +401,29 @@ func CheckLoad(ts []Trial, missing []ID) (int, error) {
 	}
 	return n, nil
 }
+
+// Batcher is the capability of a store to reserve and finish several
+// trials in one call, one transaction: a worker of quick objectives then
+// pays one commit for many trials instead of two for each. [Memory] and
+// this module's durable stores implement it.
+type Batcher interface {
+	// ReserveN is Reserve for up to n trials at once: queued ones lowest ID
+	// first, then running ones whose lease expired (trials at their last
+	// attempt end in error as Reserve says). It returns ErrNoQueued if
+	// there is none.
+	ReserveN(ctx context.Context, exp, owner string, ttl time.Duration, n int) ([]Trial, error)
+	// FinishN records several finishes, each as Finish would, in one
+	// transaction. The result of finish i is errs[i] (nil, or an error
+	// wrapping ErrConflict or ErrNotFound as Finish returns them); a refused
+	// finish does not stop the others. err reports a failure of the call
+	// itself, in which case none was recorded.
+	FinishN(ctx context.Context, exp string, fs []Finishing) (errs []error, err error)
+}
+
+// Finishing is one finish of [Batcher.FinishN]: the lease the trial was
+// evaluated under, its final state (done or error) and its result.
+type Finishing struct {
+	Lease  Lease
+	State  State
+	Result Result
+}

@@ -22,6 +22,9 @@ import (
 //     that of the one change, not of the trials;
 //   - Life: the whole life of one trial as a worker sees it (Claim,
 //     Propose as queued, Reserve, Finish), reported as trials/s;
+//   - LifeBatch8: the same for 8 trials at a time, reserved with ReserveN
+//     and finished with FinishN, for a store that is a [trials.Batcher]
+//     (skipped otherwise); trials/s;
 //   - Cycle/trials=N: the per-trial cycle of a search, Claim(1), Propose
 //     as running for the proposer, Finish and an incremental Changes, in
 //     an experiment that starts with N finished trials;
@@ -37,6 +40,7 @@ func Bench(b *testing.B, newStore func(b *testing.B) trials.Store) {
 		b.Run("ChangesSince/trials=10000", func(b *testing.B) { benchChangesSince(b, newStore(b), 10_000) })
 	})
 	b.Run("Life", func(b *testing.B) { benchLife(b, newStore(b)) })
+	b.Run("LifeBatch8", func(b *testing.B) { benchLifeBatch(b, newStore(b), 8) })
 	b.Run("Cycle", func(b *testing.B) {
 		for _, n := range []int{100, 10_000} {
 			b.Run(fmt.Sprintf("trials=%d", n), func(b *testing.B) { benchCycle(b, newStore(b), n) })
@@ -279,4 +283,44 @@ func benchReserveFinish(b *testing.B, s trials.Store) {
 			b.Fatalf("Finish(%+v) = %v", tr.Lease(), err)
 		}
 	}
+}
+
+// benchLifeBatch runs trial lives k at a time: Claim(k), Propose of k as
+// queued, ReserveN(k), FinishN of k. It reports trials/s.
+func benchLifeBatch(b *testing.B, s trials.Store, k int) {
+	bs, ok := s.(trials.Batcher)
+	if !ok {
+		b.Skip("the store does not implement trials.Batcher")
+	}
+	ctx := b.Context()
+	open(b, s, spec(exp, 0))
+	values := []float64{0.5}
+	r := trials.OK(0.5)
+	ps := make([]trials.Proposal, k)
+	fs := make([]trials.Finishing, k)
+	b.ReportAllocs()
+	start := time.Now()
+	for b.Loop() {
+		ids, err := s.Claim(ctx, exp, k, "")
+		if err != nil {
+			b.Fatalf("Claim(%d) = %v", k, err)
+		}
+		for i, id := range ids {
+			ps[i] = trials.Proposal{ID: id, Values: values}
+		}
+		if err := s.Propose(ctx, exp, ps); err != nil {
+			b.Fatalf("Propose() = %v", err)
+		}
+		ts, err := bs.ReserveN(ctx, exp, owner, longTTL, k)
+		if err != nil || len(ts) != k {
+			b.Fatalf("ReserveN(%d) = %d trials, %v", k, len(ts), err)
+		}
+		for i, t := range ts {
+			fs[i] = trials.Finishing{Lease: t.Lease(), State: trials.StateDone, Result: r}
+		}
+		if _, err := bs.FinishN(ctx, exp, fs); err != nil {
+			b.Fatalf("FinishN() = %v", err)
+		}
+	}
+	b.ReportMetric(float64(b.N*k)/time.Since(start).Seconds(), "trials/s")
 }

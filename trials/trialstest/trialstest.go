@@ -34,13 +34,14 @@
 // uses a one-parameter space and values of length one (NaN included, as an
 // inactive hyperparameter would be).
 //
-// Optional capabilities: the Wait and Load clauses skip for a store that
-// does not implement [trials.Waiter] or [trials.Loader].
+// Optional capabilities: the Wait, Load and batch clauses skip for a store
+// that does not implement [trials.Waiter], [trials.Loader] or
+// [trials.Batcher].
 //
 // The suite is split by topic: experiments.go (Open, Experiments),
 // claims.go (Claim, Propose, Release), leases.go (Reserve, Heartbeat,
 // Finish, Requeue, Cancel, max attempts), reports.go, changes.go (Changes,
-// paging, Wait), load.go, misc.go (attachments, isolation, Close) and
+// paging, Wait), load.go, batch.go (ReserveN, FinishN), misc.go (attachments, isolation, Close) and
 // bench.go (the benchmarks).
 //
 // Leases: the expiry tests give leases of 50ms and wait up to 3s for a
@@ -156,6 +157,9 @@ var cases = []struct {
 	{"ChangesPaging", testChangesPaging},
 	{"Wait", testWait},
 	{"WaitClose", testWaitClose},
+	{"ReserveN", testReserveN},
+	{"ReserveNConcurrent", testReserveNConcurrent},
+	{"FinishN", testFinishN},
 	{"Load", testLoad},
 	{"LoadAtomic", testLoadAtomic},
 
