@@ -187,3 +187,44 @@ func (ev *evaluator) record(ctx context.Context, out *outcome, requeue bool) {
 		ev.log.Error("cannot record trial", "trial", l.ID, "err", out.err)
 	}
 }
+
+// recordResults records the results of outs[idx...] (done or error): in
+// one call if the store is a trials.Batcher, else one at a time. A result
+// refused because another evaluator took its trial over becomes outLost.
+// It returns an error only for a failure of the store.
+func (ev *evaluator) recordResults(ctx context.Context, outs []outcome, idx []int) error {
+	b, ok := ev.store.(trials.Batcher)
+	if !ok || len(idx) < 2 {
+		for _, i := range idx {
+			ev.record(ctx, &outs[i], false)
+			if outs[i].err != nil {
+				return outs[i].err
+			}
+		}
+		return nil
+	}
+	fs := make([]trials.Finishing, len(idx))
+	for k, i := range idx {
+		state := trials.StateDone
+		if outs[i].kind == outError {
+			state = trials.StateError
+			ev.log.Warn("trial ended in error", "trial", outs[i].trial.ID, "attempt", outs[i].trial.Attempt, "err", outs[i].res.Err)
+		}
+		fs[k] = trials.Finishing{Lease: outs[i].trial.Lease(), State: state, Result: outs[i].res}
+	}
+	errs, err := b.FinishN(context.WithoutCancel(ctx), ev.exp, fs)
+	if err != nil {
+		return fmt.Errorf("fmin: finish %d trials: %w", len(fs), err)
+	}
+	for k, i := range idx {
+		switch {
+		case errors.Is(errs[k], trials.ErrConflict):
+			ev.log.Warn("lease lost before the result was recorded: result dropped", "trial", fs[k].Lease.ID, "attempt", fs[k].Lease.Attempt)
+			outs[i].kind = outLost
+		case errs[k] != nil:
+			outs[i].err = fmt.Errorf("fmin: finish trial %d: %w", fs[k].Lease.ID, errs[k])
+			return outs[i].err
+		}
+	}
+	return nil
+}

@@ -46,6 +46,15 @@ type Worker struct {
 	Grace time.Duration
 	// MaxTrials ends the worker after this many trials (0: no limit).
 	MaxTrials int
+	// Batch is how many trials the worker reserves at once (0 or 1: one).
+	// It evaluates them one after another and records their results
+	// together: with a store that is a trials.Batcher, one transaction for
+	// the batch instead of two per trial, which is what limits the
+	// throughput of quick objectives. The trials of a batch are held (their
+	// leases kept alive) until it is done, so keep it small for slow
+	// objectives, and 1 for model-based searches whose driver keeps a short
+	// queue.
+	Batch int
 	// MaxConsecutiveErrors ends the worker, with an error, after this many
 	// trials in a row ended in error (an objective that cannot work on this
 	// machine should not burn the experiment's budget). 0 means no limit.
@@ -121,7 +130,7 @@ func (w *Worker) Run(ctx context.Context, objective Objective, s *space.Space) (
 	if objective == nil || s == nil {
 		return nil, errors.New("fmin: worker: nil objective or space")
 	}
-	if w.LeaseTTL < 0 || w.TrialTimeout < 0 || w.Grace < 0 || w.MaxTrials < 0 || w.MaxConsecutiveErrors < 0 || w.IdleTimeout < 0 || w.Poll < 0 {
+	if w.LeaseTTL < 0 || w.TrialTimeout < 0 || w.Grace < 0 || w.MaxTrials < 0 || w.MaxConsecutiveErrors < 0 || w.IdleTimeout < 0 || w.Poll < 0 || w.Batch < 0 {
 		return nil, errors.New("fmin: worker: durations and limits must not be negative")
 	}
 	key := w.Experiment
@@ -182,11 +191,16 @@ func (w *Worker) Run(ctx context.Context, objective Objective, s *space.Space) (
 			res.Stop = WorkerCanceled
 			return res, ctx.Err()
 		}
-		if w.MaxTrials > 0 && res.Evaluated+res.Lost >= w.MaxTrials {
-			res.Stop = WorkerMaxTrials
-			return res, nil
+		n := max(1, w.Batch)
+		if w.MaxTrials > 0 {
+			left := w.MaxTrials - res.Evaluated - res.Lost
+			if left <= 0 {
+				res.Stop = WorkerMaxTrials
+				return res, nil
+			}
+			n = min(n, left)
 		}
-		t, err := w.Store.Reserve(ctx, key, owner, ttl)
+		batch, err := w.reserve(ctx, key, owner, ttl, n)
 		if errors.Is(err, trials.ErrNoQueued) {
 			finished, err := w.finished(ctx, view)
 			if err != nil && ctx.Err() == nil {
@@ -211,37 +225,123 @@ func (w *Worker) Run(ctx context.Context, objective Objective, s *space.Space) (
 			res.Stop = WorkerFailed
 			return res, fmt.Errorf("fmin: worker: reserve: %w", err)
 		}
-		out := ev.evaluate(ctx, t)
-		// ctx ended: the trial goes back to the queue for another worker.
-		ev.record(bg, &out, true)
+		outs, err := w.evaluateBatch(ctx, &ev, batch)
 		idleSince = time.Now()
-		switch {
-		case out.err != nil:
+		if err != nil {
 			res.Stop = WorkerFailed
-			return res, out.err
-		case out.kind == outLost:
-			res.Lost++
-			continue
-		case out.kind == outCanceled:
-			res.GivenBack++
-			continue
+			return res, err
 		}
-		res.Evaluated++
-		if out.kind == outError {
-			res.Errors++
-			consecutive++
-		} else {
-			consecutive = 0
-		}
-		if w.OnTrial != nil {
-			if tr, err := w.Store.Get(bg, key, t.ID); err == nil {
-				w.OnTrial(tr)
+		for _, out := range outs {
+			switch out.kind {
+			case outLost:
+				res.Lost++
+				continue
+			case outCanceled:
+				res.GivenBack++
+				continue
+			}
+			res.Evaluated++
+			if out.kind == outError {
+				res.Errors++
+				consecutive++
+			} else {
+				consecutive = 0
+			}
+			if w.OnTrial != nil {
+				if tr, err := w.Store.Get(bg, key, out.trial.ID); err == nil {
+					w.OnTrial(tr)
+				}
+			}
+			if w.MaxConsecutiveErrors > 0 && consecutive >= w.MaxConsecutiveErrors {
+				res.Stop = WorkerErrors
+				return res, fmt.Errorf("%w: %d in a row, the last: %s", ErrWorkerErrors, consecutive, out.res.Err)
 			}
 		}
-		if w.MaxConsecutiveErrors > 0 && consecutive >= w.MaxConsecutiveErrors {
-			res.Stop = WorkerErrors
-			return res, fmt.Errorf("%w: %d in a row, the last: %s", ErrWorkerErrors, consecutive, out.res.Err)
+	}
+}
+
+// reserve takes up to n trials: in one call if the store is a
+// trials.Batcher and n > 1.
+func (w *Worker) reserve(ctx context.Context, key, owner string, ttl time.Duration, n int) ([]trials.Trial, error) {
+	if b, ok := w.Store.(trials.Batcher); ok && n > 1 {
+		return b.ReserveN(ctx, key, owner, ttl, n)
+	}
+	t, err := w.Store.Reserve(ctx, key, owner, ttl)
+	if err != nil {
+		return nil, err
+	}
+	return []trials.Trial{t}, nil
+}
+
+// evaluateBatch evaluates reserved trials one after another and records
+// their outcomes: the results together at the end (in one call if the store
+// is a trials.Batcher), a trial whose evaluation was canceled given back to
+// the queue at once, and when ctx ends the trials not started given back
+// too. While the batch is in hand, the leases of its trials are kept alive.
+// It returns an error only for a failure of the store.
+func (w *Worker) evaluateBatch(ctx context.Context, ev *evaluator, batch []trials.Trial) ([]outcome, error) {
+	bg := context.WithoutCancel(ctx)
+	if len(batch) > 1 {
+		stop := w.keepAlive(ev, batch)
+		defer stop()
+	}
+	outs := make([]outcome, 0, len(batch))
+	var results []int // indices in outs of outcomes to finish
+	for i, t := range batch {
+		if ctx.Err() != nil {
+			// Not started: back to the queue for another worker.
+			for _, u := range batch[i:] {
+				out := outcome{trial: u, kind: outCanceled}
+				ev.record(bg, &out, true)
+				if out.err != nil {
+					return outs, out.err
+				}
+				outs = append(outs, out)
+			}
+			break
 		}
+		out := ev.evaluate(ctx, t)
+		if out.kind == outDone || out.kind == outError {
+			results = append(results, len(outs))
+			outs = append(outs, out)
+			continue
+		}
+		// ctx ended: the trial goes back to the queue.
+		ev.record(bg, &out, true)
+		if out.err != nil {
+			return outs, out.err
+		}
+		outs = append(outs, out)
+	}
+	return outs, ev.recordResults(bg, outs, results)
+}
+
+// keepAlive heartbeats the leases of a batch's trials every third of the
+// lease TTL until the returned function is called.
+func (w *Worker) keepAlive(ev *evaluator, batch []trials.Trial) func() {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(max(ev.ttl/3, time.Millisecond))
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				for _, t := range batch {
+					// A refused heartbeat is the evaluator's business (it
+					// cancels the objective) or the finish's (it drops the
+					// result).
+					_ = ev.store.Heartbeat(context.Background(), ev.exp, t.Lease(), ev.ttl)
+				}
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
 	}
 }
 

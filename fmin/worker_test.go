@@ -196,3 +196,48 @@ func TestWorkerGivesBackOnCancel(t *testing.T) {
 	assert.Equal(t, fmin.WorkerFinished, res.Stop)
 	assert.Equal(t, 1, res.Evaluated)
 }
+
+// Workers that reserve and record 8 trials at a time (a trials.Batcher
+// store) evaluate every trial exactly once, and stop at MaxTrials.
+func TestWorkerBatches(t *testing.T) {
+	t.Parallel()
+	s := workerSpace(t)
+	store := trials.NewMemory(nil)
+	ctx := t.Context()
+	const n = 100
+	o, err := fmin.NewOptimizer(ctx, s, &fmin.Options{Store: store, MaxEvals: n, Algorithm: random.Search{}})
+	require.NoError(t, err)
+	configs := make([]any, n)
+	for i := range configs {
+		configs[i] = map[string]any{"x": float64(i) / n, "y": 0.0}
+	}
+	_, err = o.Enqueue(ctx, configs)
+	require.NoError(t, err)
+	var mu sync.Mutex
+	seen := map[trials.ID]int{}
+	obj := func(ctx context.Context, tr *fmin.Trial) (trials.Result, error) {
+		mu.Lock()
+		seen[tr.ID()]++
+		mu.Unlock()
+		return bowl(ctx, tr)
+	}
+	first, err := (&fmin.Worker{Store: store, Batch: 8, MaxTrials: 20}).Run(ctx, obj, s)
+	require.NoError(t, err)
+	assert.Equal(t, fmin.WorkerMaxTrials, first.Stop)
+	assert.Equal(t, 20, first.Evaluated)
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Go(func() {
+			res, err := (&fmin.Worker{Store: store, Batch: 8}).Run(ctx, obj, s)
+			assert.NoError(t, err)
+			assert.Equal(t, fmin.WorkerFinished, res.Stop)
+		})
+	}
+	wg.Wait()
+	require.NoError(t, o.Refresh(ctx))
+	assert.Equal(t, map[trials.State]int{trials.StateDone: n}, o.Trials().Counts())
+	assert.Len(t, seen, n)
+	for id, k := range seen {
+		assert.Equal(t, 1, k, "trial %d evaluated %d times", id, k)
+	}
+}
