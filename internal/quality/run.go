@@ -30,6 +30,11 @@ type Algo struct {
 	// Parallel, each recorded once all of it is done.
 	Parallel int
 	Batch    bool
+	// Async, with Parallel, keeps Parallel trials in flight whose
+	// evaluations take random times (uniform between 0.5 and 1.5 of a
+	// mean, drawn from the seed): the trial that finishes first is told and
+	// one more asked for, as independent workers would.
+	Async bool
 }
 
 // Algos returns the algorithms compared by default: random search
@@ -78,8 +83,10 @@ func Algos() []Algo {
 // the default lie) and "tpe-par8-worst", "-mean", "-best", and HyperOpt's
 // TPE ("tpe-hyperopt-par8"); and both in batches of 8, as fmin.Minimize
 // runs them with Parallelism 8 in Deterministic mode ("tpe-batch8",
-// "tpe-hyperopt-batch8"). Compare them with "tpe" and "tpe-hyperopt", the
-// same algorithms one trial at a time.
+// "tpe-hyperopt-batch8"); and the default with 4 and 8 asynchronous
+// workers whose trials take random times ("tpe-async4", "tpe-async8").
+// Compare them with "tpe" and "tpe-hyperopt", the same algorithms one trial
+// at a time.
 func ParallelAlgos() []Algo {
 	out := []Algo{{Name: "tpe-par8", New: func() fmin.Algorithm { return tpe.Search{} }, Parallel: 8}}
 	for _, l := range []tpe.Lie{tpe.LieWorst, tpe.LieMean, tpe.LieBest} {
@@ -89,6 +96,8 @@ func ParallelAlgos() []Algo {
 		Algo{Name: "tpe-hyperopt-par8", New: func() fmin.Algorithm { return tpe.HyperoptCompat() }, Parallel: 8},
 		Algo{Name: "tpe-batch8", New: func() fmin.Algorithm { return tpe.Search{} }, Parallel: 8, Batch: true},
 		Algo{Name: "tpe-hyperopt-batch8", New: func() fmin.Algorithm { return tpe.HyperoptCompat() }, Parallel: 8, Batch: true},
+		Algo{Name: "tpe-async4", New: func() fmin.Algorithm { return tpe.Search{} }, Parallel: 4, Async: true},
+		Algo{Name: "tpe-async8", New: func() fmin.Algorithm { return tpe.Search{} }, Parallel: 8, Async: true},
 	)
 }
 
@@ -185,9 +194,11 @@ func minimize(ctx context.Context, s *space.Space, a Algo, seed uint64, evals in
 
 // pipeline keeps a.Parallel trials in flight with fmin's Optimizer, as
 // workers whose trials all take the same time would: the oldest trial in
-// flight finishes, then one more is asked for. Each proposal so sees the
+// flight finishes (or, if a.Async, the one whose random time is up first),
+// then one more is asked for. Each proposal so sees the
 // a.Parallel-1 trials still running as pending, and the run is repeatable.
-// It returns the losses in the order of evaluation (that of the IDs).
+// It returns the losses in the order they were told (that of the IDs
+// unless a.Async).
 func pipeline(ctx context.Context, s *space.Space, a Algo, seed uint64, evals int, loss func(trials.ID, any) float64) ([]float64, error) {
 	o, err := fmin.NewOptimizer(ctx, s, &fmin.Options{Algorithm: a.New(), MaxEvals: evals, Seed: seed})
 	if err != nil {
@@ -197,10 +208,31 @@ func pipeline(ctx context.Context, s *space.Space, a Algo, seed uint64, evals in
 	if err != nil {
 		return nil, err
 	}
+	// In Async mode each trial in flight gets a finish time; the earliest
+	// is next. The clock's stream is apart from the algorithm's (which
+	// draws from the trial IDs' streams).
+	clock := rand.New(rand.NewPCG(seed, 1<<40))
+	now := 0.0
+	finish := map[trials.ID]float64{}
+	due := func(ts []trials.Trial) {
+		for _, t := range ts {
+			finish[t.ID] = now + 0.5 + clock.Float64()
+		}
+	}
+	due(inFlight)
 	losses := make([]float64, 0, evals)
 	for len(inFlight) > 0 {
-		t := inFlight[0]
-		inFlight = inFlight[1:]
+		next := 0
+		if a.Async {
+			for i, t := range inFlight {
+				if finish[t.ID] < finish[inFlight[next].ID] {
+					next = i
+				}
+			}
+			now = finish[inFlight[next].ID]
+		}
+		t := inFlight[next]
+		inFlight = slices.Delete(inFlight, next, next+1)
 		cfg, err := s.Eval(t.Values)
 		if err != nil {
 			return nil, err
@@ -215,6 +247,7 @@ func pipeline(ctx context.Context, s *space.Space, a Algo, seed uint64, evals in
 			if err != nil {
 				return nil, err
 			}
+			due(more)
 			inFlight = append(inFlight, more...)
 		}
 	}
