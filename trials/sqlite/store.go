@@ -69,9 +69,10 @@ type Store struct {
 }
 
 var (
-	_ trials.Store  = (*Store)(nil)
-	_ trials.Waiter = (*Store)(nil)
-	_ trials.Loader = (*Store)(nil)
+	_ trials.Store   = (*Store)(nil)
+	_ trials.Waiter  = (*Store)(nil)
+	_ trials.Loader  = (*Store)(nil)
+	_ trials.Batcher = (*Store)(nil)
 )
 
 // sqliteHeader is how every SQLite database file begins.

@@ -172,45 +172,12 @@ func (s *Store) Reserve(ctx context.Context, exp, owner string, ttl time.Duratio
 		found bool
 	)
 	err := s.write(ctx, "reserve", func(w *wtx) error {
-		found = false
 		if err := w.exp(exp); err != nil {
 			return err
 		}
-		now := s.now()
-		var id int64
-		err := w.stmt(s.st.firstQueued).QueryRowContext(ctx, w.e.id).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			// A running trial whose lease expired, lowest ID first; one at
-			// its last attempt ends in error instead.
-			for {
-				var attempt int64
-				var last string
-				err = w.stmt(s.st.firstExpired).QueryRowContext(ctx, w.e.id, nanos(now)).Scan(&id, &attempt, &last)
-				if errors.Is(err, sql.ErrNoRows) {
-					return nil // nothing to take; the expired ones stay in error
-				}
-				if err != nil {
-					return err
-				}
-				if int(attempt) < w.e.maxAttmpt {
-					break
-				}
-				r := trials.ExpiredResult(int(attempt), w.e.maxAttmpt, last)
-				if _, err := w.stmt(s.st.expire).ExecContext(ctx, r.Err, nanos(now), w.touch(), w.e.id, id); err != nil {
-					return err
-				}
-			}
-		} else if err != nil {
-			return err
-		}
-		var r trialRow
-		if err := r.scan(w.stmt(s.st.reserve).QueryRowContext(ctx, owner, nanos(now), nanos(now.Add(ttl)), w.touch(), w.e.id, id)); err != nil {
-			return err
-		}
-		var err2 error
-		t, err2 = r.trial(exp)
-		found = true
-		return err2
+		var err error
+		t, found, err = w.reserve(owner, ttl, s.now())
+		return err
 	})
 	if err != nil {
 		return trials.Trial{}, err
@@ -219,6 +186,83 @@ func (s *Store) Reserve(ctx context.Context, exp, owner string, ttl time.Duratio
 		return trials.Trial{}, trials.ErrNoQueued // a driver's loop meets it often: no formatting
 	}
 	return t, nil
+}
+
+// ReserveN implements trials.Batcher: up to n Reserves in one transaction,
+// all at one instant of the store's clock.
+func (s *Store) ReserveN(ctx context.Context, exp, owner string, ttl time.Duration, n int) ([]trials.Trial, error) {
+	if n <= 0 {
+		return nil, fmt.Errorf("trials: reserve %d trials: count must be positive", n)
+	}
+	var out []trials.Trial
+	err := s.write(ctx, "reserve", func(w *wtx) error {
+		out = out[:0] // fn may run again after a busy try
+		if err := w.exp(exp); err != nil {
+			return err
+		}
+		now := s.now()
+		for len(out) < n {
+			t, found, err := w.reserve(owner, ttl, now)
+			if err != nil {
+				return err
+			}
+			if !found {
+				break
+			}
+			out = append(out, t)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, trials.ErrNoQueued
+	}
+	return out, nil
+}
+
+// reserve takes the trial to hand out to owner at now, as Reserve says: the
+// lowest queued ID, or failing that the lowest running trial whose lease
+// expired, ending in error on the way those at their last attempt. found is
+// false if there is none (the trials ended in error stay so).
+func (w *wtx) reserve(owner string, ttl time.Duration, now time.Time) (t trials.Trial, found bool, err error) {
+	ctx, s := w.ctx, w.s
+	var id int64
+	err = w.stmt(s.st.firstQueued).QueryRowContext(ctx, w.e.id).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		// A running trial whose lease expired, lowest ID first; one at
+		// its last attempt ends in error instead.
+		for {
+			var attempt int64
+			var last string
+			err = w.stmt(s.st.firstExpired).QueryRowContext(ctx, w.e.id, nanos(now)).Scan(&id, &attempt, &last)
+			if errors.Is(err, sql.ErrNoRows) {
+				return trials.Trial{}, false, nil
+			}
+			if err != nil {
+				return trials.Trial{}, false, err
+			}
+			if int(attempt) < w.e.maxAttmpt {
+				break
+			}
+			r := trials.ExpiredResult(int(attempt), w.e.maxAttmpt, last)
+			if _, err := w.stmt(s.st.expire).ExecContext(ctx, r.Err, nanos(now), w.touch(), w.e.id, id); err != nil {
+				return trials.Trial{}, false, err
+			}
+		}
+	} else if err != nil {
+		return trials.Trial{}, false, err
+	}
+	var r trialRow
+	if err := r.scan(w.stmt(s.st.reserve).QueryRowContext(ctx, owner, nanos(now), nanos(now.Add(ttl)), w.touch(), w.e.id, id)); err != nil {
+		return trials.Trial{}, false, err
+	}
+	t, err = r.trial(w.key)
+	if err != nil {
+		return trials.Trial{}, false, err
+	}
+	return t, true, nil
 }
 
 // leaseErr explains why lease l is not the current lease of a running
@@ -299,49 +343,118 @@ func (s *Store) Finish(ctx context.Context, exp string, l trials.Lease, state tr
 	if state != trials.StateDone && state != trials.StateError {
 		return fmt.Errorf("trials: finish with state %v: want done or error", state)
 	}
-	if state == trials.StateDone {
-		r = r.Normalize()
-	}
-	enc, err := encodeResult(r)
+	f, err := newFinishing(exp, trials.Finishing{Lease: l, State: state, Result: r})
 	if err != nil {
-		return fmt.Errorf("finish trial %d of %q: %w", l.ID, exp, err)
+		return err
 	}
 	return s.write(ctx, "finish", func(w *wtx) error {
 		if err := w.exp(exp); err != nil {
 			return err
 		}
-		var row trialRow
-		err := row.scan(w.stmt(s.st.trialRow).QueryRowContext(ctx, w.e.id, int64(l.ID)))
-		if errors.Is(err, sql.ErrNoRows) || err == nil && row.state == 0 {
-			return fmt.Errorf("trial %d of experiment %q: %w", l.ID, exp, trials.ErrNotFound)
+		return w.finish(&f, s.now())
+	})
+}
+
+// FinishN implements trials.Batcher: a Finish of each element in one
+// transaction, all at one instant of the store's clock. A finish that
+// Finish would refuse (ErrConflict, ErrNotFound) is refused in errs and
+// changes nothing; any other failure (a state other than done or error, a
+// result that cannot be encoded, the database's errors) is the call's error
+// and records none.
+func (s *Store) FinishN(ctx context.Context, exp string, fs []trials.Finishing) ([]error, error) {
+	ps := make([]finishing, len(fs))
+	for i, f := range fs {
+		if f.State != trials.StateDone && f.State != trials.StateError {
+			return nil, fmt.Errorf("trials: finish trial %d with state %v: want done or error", f.Lease.ID, f.State)
 		}
-		if err != nil {
+		var err error
+		if ps[i], err = newFinishing(exp, f); err != nil {
+			return nil, err
+		}
+	}
+	errs := make([]error, len(fs))
+	err := s.write(ctx, "finish", func(w *wtx) error {
+		clear(errs) // fn may run again after a busy try
+		if err := w.exp(exp); err != nil {
 			return err
 		}
-		if st := trials.State(row.state); st == trials.StateDone || st == trials.StateError {
-			if int(row.attempt) == l.Attempt && st == state {
-				same, err := w.sameResult(&row, r, enc)
-				if err != nil || same {
-					return err // nil: a retry of the finish that succeeded
-				}
+		now := s.now()
+		for i := range ps {
+			err := w.finish(&ps[i], now)
+			if errors.Is(err, trials.ErrConflict) || errors.Is(err, trials.ErrNotFound) {
+				errs[i] = err // refused before it wrote anything
+				continue
 			}
-			return fmt.Errorf("finish trial %d of %q: already finished with another result: %w", l.ID, exp, trials.ErrConflict)
-		}
-		if trials.State(row.state) != trials.StateRunning || int(row.attempt) != l.Attempt {
-			return fmt.Errorf("trial %d of %q: lease of attempt %d, trial is %v at attempt %d: %w", l.ID, exp, l.Attempt, trials.State(row.state), row.attempt, trials.ErrConflict)
-		}
-		if _, err := w.stmt(s.st.finish).ExecContext(ctx, int64(state), fbits(r.Loss), int64(r.Status), fbits(r.LossVariance),
-			fbits(r.TrueLoss), boolInt(r.HasTrueLoss), enc.extras, r.Err, r.Stack, enc.names, nanos(s.now()), w.touch(),
-			w.e.id, int64(l.ID)); err != nil {
-			return err
-		}
-		for name, data := range r.Attachments {
-			if _, err := w.stmt(s.st.insertAttachment).ExecContext(ctx, w.e.id, int64(l.ID), name, nonNil(data)); err != nil {
+			if err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return errs, nil
+}
+
+// finishing is a finish ready to record: its result normalized (if done)
+// and encoded.
+type finishing struct {
+	l     trials.Lease
+	state trials.State
+	r     trials.Result
+	enc   encodedResult
+}
+
+func newFinishing(exp string, f trials.Finishing) (finishing, error) {
+	r := f.Result
+	if f.State == trials.StateDone {
+		r = r.Normalize()
+	}
+	enc, err := encodeResult(r)
+	if err != nil {
+		return finishing{}, fmt.Errorf("finish trial %d of %q: %w", f.Lease.ID, exp, err)
+	}
+	return finishing{l: f.Lease, state: f.State, r: r, enc: enc}, nil
+}
+
+// finish records f at now, as Finish says. It refuses (an error wrapping
+// ErrNotFound or ErrConflict) before it writes anything, so that FinishN
+// may go on with the transaction after a refusal; an error that wraps
+// neither may come after a write and must end the transaction.
+func (w *wtx) finish(f *finishing, now time.Time) error {
+	ctx, s, l, r := w.ctx, w.s, f.l, f.r
+	var row trialRow
+	err := row.scan(w.stmt(s.st.trialRow).QueryRowContext(ctx, w.e.id, int64(l.ID)))
+	if errors.Is(err, sql.ErrNoRows) || err == nil && row.state == 0 {
+		return fmt.Errorf("trial %d of experiment %q: %w", l.ID, w.key, trials.ErrNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	if st := trials.State(row.state); st == trials.StateDone || st == trials.StateError {
+		if int(row.attempt) == l.Attempt && st == f.state {
+			same, err := w.sameResult(&row, r, f.enc)
+			if err != nil || same {
+				return err // nil: a retry of the finish that succeeded
+			}
+		}
+		return fmt.Errorf("finish trial %d of %q: already finished with another result: %w", l.ID, w.key, trials.ErrConflict)
+	}
+	if trials.State(row.state) != trials.StateRunning || int(row.attempt) != l.Attempt {
+		return fmt.Errorf("trial %d of %q: lease of attempt %d, trial is %v at attempt %d: %w", l.ID, w.key, l.Attempt, trials.State(row.state), row.attempt, trials.ErrConflict)
+	}
+	if _, err := w.stmt(s.st.finish).ExecContext(ctx, int64(f.state), fbits(r.Loss), int64(r.Status), fbits(r.LossVariance),
+		fbits(r.TrueLoss), boolInt(r.HasTrueLoss), f.enc.extras, r.Err, r.Stack, f.enc.names, nanos(now), w.touch(),
+		w.e.id, int64(l.ID)); err != nil {
+		return err
+	}
+	for name, data := range r.Attachments {
+		if _, err := w.stmt(s.st.insertAttachment).ExecContext(ctx, w.e.id, int64(l.ID), name, nonNil(data)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // sameResult reports whether the stored result of row is r.
