@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"math"
 	"runtime"
 	"strings"
@@ -18,6 +20,8 @@ import (
 	"github.com/hyperopt-go/hyperopt/space"
 	"github.com/hyperopt-go/hyperopt/tpe"
 	"github.com/hyperopt-go/hyperopt/trials"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func mustSpace(t testing.TB, root any) *space.Space {
@@ -238,7 +242,8 @@ func TestFailedTrials(t *testing.T) {
 	}
 }
 
-// Errors, panics, NaN and infinite losses are recorded and the search goes on.
+// Errors, panics, NaN and infinite losses are recorded and the search goes
+// on when ErrorLimit is negative.
 func TestOutcomes(t *testing.T) {
 	t.Parallel()
 	s := mustSpace(t, space.Dict{"x": space.Uniform("x", -5, 5)})
@@ -255,7 +260,7 @@ func TestOutcomes(t *testing.T) {
 		}
 		return trials.OK(xOf(tr.Config())), nil
 	}
-	res, err := fmin.Minimize(context.Background(), f, s, &fmin.Options{MaxEvals: 50, Seed: 7, Parallelism: 4})
+	res, err := fmin.Minimize(context.Background(), f, s, &fmin.Options{MaxEvals: 50, Seed: 7, Parallelism: 4, ErrorLimit: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,13 +292,61 @@ func TestAllFailed(t *testing.T) {
 	t.Parallel()
 	s := mustSpace(t, space.Uniform("x", 0, 1))
 	f := func(context.Context, *fmin.Trial) (trials.Result, error) { return trials.Result{}, errors.New("nope") }
-	res, err := fmin.Minimize(context.Background(), f, s, &fmin.Options{MaxEvals: 10, Seed: 8})
-	if !errors.Is(err, trials.ErrNoResult) {
-		t.Fatalf("error = %v, want ErrNoResult", err)
+	res, err := fmin.Minimize(context.Background(), f, s, &fmin.Options{MaxEvals: 10, Seed: 8, ErrorLimit: -1})
+	if !errors.Is(err, trials.ErrNoResult) || !strings.Contains(err.Error(), "the first error, trial 0: nope") {
+		t.Fatalf("error = %v, want ErrNoResult naming the first error", err)
 	}
 	if res == nil || res.Trials.Len() != 10 || res.Config != nil || res.Stop != fmin.StopMaxEvals {
 		t.Errorf("result %+v: want 10 trials, no config, stop max evals", res)
 	}
+}
+
+// By default, an objective that fails before any trial succeeded stops the
+// search at once with its error and stack, instead of burning the budget;
+// every error is logged at Warn.
+func TestFirstErrorStops(t *testing.T) {
+	t.Parallel()
+	s := mustSpace(t, space.Dict{"x": space.Uniform("x", 0, 1)})
+	f := func(_ context.Context, tr *fmin.Trial) (trials.Result, error) {
+		var v any = 1
+		return trials.OK(v.(float64)), nil // a bug: interface conversion panics
+	}
+	var logs strings.Builder
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	res, err := fmin.Minimize(context.Background(), f, s, &fmin.Options{MaxEvals: 200, Seed: 8, Logger: log})
+	require.ErrorIs(t, err, fmin.ErrObjective)
+	assert.ErrorContains(t, err, "interface conversion")
+	assert.ErrorContains(t, err, "fmin_test.go", "the error carries the panic's stack")
+	assert.Equal(t, fmin.StopError, res.Stop)
+	assert.Equal(t, 1, res.Trials.Len(), "the budget was burned")
+	assert.Contains(t, logs.String(), "trial ended in error")
+	assert.Contains(t, logs.String(), "interface conversion")
+}
+
+// With ErrorLimit n, n errors in a row stop the search, even after trials
+// succeeded; fewer do not.
+func TestErrorLimit(t *testing.T) {
+	t.Parallel()
+	s := mustSpace(t, space.Dict{"x": space.Uniform("x", 0, 1)})
+	f := func(_ context.Context, tr *fmin.Trial) (trials.Result, error) {
+		switch id := tr.ID(); {
+		case id < 2, id == 4:
+			return trials.OK(1), nil
+		case id == 3 || id >= 5:
+			return trials.Result{}, fmt.Errorf("disk full at trial %d", id)
+		}
+		return trials.Result{}, errors.New("flaky")
+	}
+	res, err := fmin.Minimize(context.Background(), f, s, &fmin.Options{MaxEvals: 50, Seed: 8, ErrorLimit: 3})
+	require.ErrorIs(t, err, fmin.ErrObjective)
+	assert.ErrorContains(t, err, "3 trials in a row")
+	assert.ErrorContains(t, err, "disk full at trial 7")
+	assert.Equal(t, 8, res.Trials.Len())
+
+	// The default tolerates errors once a trial succeeded.
+	res, err = fmin.Minimize(context.Background(), f, s, &fmin.Options{MaxEvals: 12, Seed: 8})
+	require.NoError(t, err)
+	assert.Equal(t, 12, res.Trials.Len())
 }
 
 // Canceling the caller's context stops the search with its error; the

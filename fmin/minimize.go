@@ -134,6 +134,8 @@ type search struct {
 	fatal    error
 	batch    []outcome // Deterministic mode: the batch's outcomes so far
 	finished map[trials.ID]bool
+	anyOK    bool // a trial of the experiment succeeded
+	errors   int  // trials in a row that ended in error
 }
 
 // begin starts a run: the search's context (with its timeout), the best
@@ -152,6 +154,7 @@ func (m *minimizer) begin(ctx context.Context) (*search, func()) {
 		}
 		if t.State == trials.StateDone {
 			st.best = math.Min(st.best, t.Result.Objective())
+			st.anyOK = st.anyOK || t.Result.Status == trials.StatusOK
 		}
 	}
 	st.prog = newProgress(m.opts, o.exp.MaxEvals, len(st.finished))
@@ -305,6 +308,32 @@ func (m *minimizer) finished(st *search, t trials.Trial) {
 	if m.opts.EarlyStop != nil && st.res.Stop == 0 && m.opts.EarlyStop(m.o.t, t) {
 		st.res.Stop = StopEarly
 	}
+	m.countErrors(st, t)
+}
+
+// countErrors applies Options.ErrorLimit to a finished trial.
+func (m *minimizer) countErrors(st *search, t trials.Trial) {
+	if t.State != trials.StateError {
+		st.errors = 0
+		st.anyOK = st.anyOK || (t.State == trials.StateDone && t.Result.Status == trials.StatusOK)
+		return
+	}
+	st.errors++
+	limit := m.opts.ErrorLimit
+	stop := (limit == 0 && !st.anyOK) || (limit > 0 && st.errors >= limit)
+	if !stop || st.fatal != nil {
+		return
+	}
+	why := "before any trial succeeded"
+	if limit > 0 {
+		why = fmt.Sprintf("%d trials in a row ended in error", st.errors)
+	}
+	err := fmt.Errorf("%w (%s; Options.ErrorLimit sets when errors stop a search): trial %d: %s", ErrObjective, why, t.ID, t.Result.Err)
+	if t.Result.Stack != "" {
+		err = fmt.Errorf("%w\n%s", err, t.Result.Stack)
+	}
+	st.fatal, st.res.Stop = err, StopError
+	st.cancel(err)
 }
 
 // conclude sets the reason the search stopped, if no rule did, and the
@@ -328,7 +357,7 @@ func (m *minimizer) conclude(ctx context.Context, st *search) (*Result, error) {
 		res.Best = b
 		res.Config, _ = m.o.space.Eval(b.Values)
 	} else if st.fatal == nil && ctx.Err() == nil {
-		st.fatal = fmt.Errorf("fmin: %w", err)
+		st.fatal = fmt.Errorf("fmin: %w%s", err, firstError(m.o.t))
 	}
 	m.o.log.Info("search ended", "reason", res.Stop, "evaluated", res.Evaluated, "best", res.Best.Result.Loss)
 	if st.fatal != nil {
@@ -383,4 +412,15 @@ func (m *minimizer) waitOthers(ctx context.Context) bool {
 // trials: a fraction of the lease, between 10 ms and 1 s.
 func (m *minimizer) poll() time.Duration {
 	return min(max(m.o.ttl/4, 10*time.Millisecond), time.Second)
+}
+
+// firstError describes the first trial that ended in error, for the error
+// of a search without any ok result: "; the first error, trial 3: ...".
+func firstError(t *trials.Trials) string {
+	for _, tr := range t.All() {
+		if tr.State == trials.StateError || (tr.State == trials.StateDone && tr.Result.Err != "") {
+			return fmt.Sprintf("; the first error, trial %d: %s", tr.ID, tr.Result.Err)
+		}
+	}
+	return ""
 }

@@ -43,6 +43,16 @@ type Options struct {
 	// below *LossThreshold (HyperOpt's loss_threshold). Running trials
 	// finish first.
 	LossThreshold *float64
+	// ErrorLimit says when trials that end in error (the objective
+	// returned an error or panicked, or timed out) stop the search, with
+	// an error wrapping ErrObjective that gives the last one's text and
+	// stack. 0, the default, stops at an error while no trial of the
+	// experiment has succeeded yet (an objective that cannot run at all
+	// should not burn the budget), and tolerates errors after one has;
+	// n > 0 stops after n errors in a row; a negative ErrorLimit never
+	// stops (every error is recorded and the search goes on). Each error
+	// is logged at Warn level either way.
+	ErrorLimit int
 	// EarlyStop, if not nil, is called after each finished trial; the
 	// search ends when it returns true (see [NoProgressLoss]). Running
 	// trials finish first.
@@ -162,6 +172,9 @@ var (
 	// ErrSearchTimeout is the cause of the context of objectives running
 	// when Options.Timeout passed.
 	ErrSearchTimeout = errors.New("fmin: search timeout")
+	// ErrObjective is wrapped by the error of a search that Options.
+	// ErrorLimit stopped: the objective keeps failing.
+	ErrObjective = errors.New("fmin: the objective failed")
 	// ErrLeaseLost is the cause of the context of an objective whose
 	// trial's lease was taken over or canceled in the store.
 	ErrLeaseLost = errors.New("fmin: lease lost")
