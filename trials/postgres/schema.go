@@ -18,7 +18,7 @@ import (
 // trials.ErrSchema; an older one is migrated on Open, under a transaction
 // advisory lock so that processes opening at once do not race.
 //
-// The schema (version 1), in a PostgreSQL schema of its own
+// The schema (version 2), in a PostgreSQL schema of its own
 // (Options.Schema):
 //
 //   - meta(name, value): the rows "application" and "version".
@@ -33,8 +33,8 @@ import (
 //     experiment+0, so that lookups by ID always take the primary key). A trial that Reserve ended because its lease expired
 //     at the last attempt has expired_max > 0 and its error text is made
 //     by trials.ExpiredResult when read.
-//     reserve_token marks the Reserve call that took a running trial, so
-//     that a retry of that call returns the same trial.
+//     reserve_token marks the Reserve or ReserveN call that took a running
+//     trial, so that a retry of that call returns the same trials.
 //   - released(experiment, id): claimed IDs given back by Release.
 //   - claims(experiment, request, first_id, n): the IDs each Claim request
 //     got, so that a retried Claim returns them again.
@@ -47,12 +47,26 @@ import (
 //
 // The hot-path operations are PL/pgSQL functions (hyperopt_claim,
 // hyperopt_propose, hyperopt_reserve, ...) so that each is one round trip.
+// hyperopt_reserve_n and hyperopt_finish_n are the batch operations of
+// trials.Batcher (ReserveN, FinishN); Reserve is hyperopt_reserve_n for
+// one trial, and Finish and FinishN share hyperopt_finish_one, which
+// checks and records one finish and returns its refusal rather than
+// raising it, so that one refused finish of a batch does not undo the
+// others.
 // They raise errors with SQLSTATEs of the class "HO": HO404 not found,
 // HO409 conflict, HO402 budget exhausted, HO400 bad input. Every write
 // that stamps a seq also notifies the channel "hyperopt.<schema>" with the
 // payload "<seq> <experiment key>" (a key over 1000 bytes is sent as
-// "md5:" and its MD5 in hex), which PostgreSQL delivers at commit.
-const SchemaVersion = 1
+// "md5:" and its MD5 in hex), which PostgreSQL delivers at commit; a batch
+// notifies once, with its last seq.
+//
+// Versions: 1 is the tables and the single-trial functions; 2 adds
+// hyperopt_reserve_n, hyperopt_finish_one and hyperopt_finish_n, and
+// redefines hyperopt_reserve and hyperopt_finish on them with the same
+// signatures and meaning (a process of version 1 that opened the store
+// before the migration goes on working until it reopens, which it then
+// refuses). No table changes.
+const SchemaVersion = 2
 
 // application is the value of the meta table's "application" row, which
 // tells this package's tables from another program's.
@@ -64,7 +78,7 @@ var ourTables = []string{"meta", "experiments", "trials", "released", "claims", 
 
 // migrations[v-1] brings a schema from version v-1 to v. Each runs in the
 // transaction that holds the migration lock.
-var migrations = []string{schemaV1}
+var migrations = []string{schemaV1, schemaV2}
 
 const schemaV1 = `
 CREATE TABLE meta (name text PRIMARY KEY, value text NOT NULL);
@@ -487,6 +501,200 @@ BEGIN
 			UPDATE trials SET state = 5, lease_until = NULL, ended = v_now, seq = v_seq
 			WHERE experiment = e.id AND id = t.id;
 		END IF;
+	END LOOP;
+	IF v_seq > e.seq THEN
+		UPDATE experiments SET seq = v_seq WHERE id = e.id;
+		PERFORM hyperopt_notify(p_key, v_seq);
+	END IF;
+END $$;
+`
+
+// schemaV2 adds the batch operations of trials.Batcher: hyperopt_reserve_n
+// and hyperopt_finish_n. Reserve and Finish become the one-trial cases of
+// the same code (hyperopt_reserve calls hyperopt_reserve_n with n = 1, and
+// hyperopt_finish and hyperopt_finish_n share hyperopt_finish_one), so that
+// a batch means exactly what as many single calls mean. hyperopt_reserve
+// and hyperopt_finish keep their signatures: a process of the previous
+// version that opened the store before the migration goes on working.
+const schemaV2 = `
+-- hyperopt_reserve_n takes up to p_n trials for p_owner and marks them with
+-- p_token: queued ones lowest ID first, then running ones whose lease
+-- expired by the database's clock, lowest ID first, ending in error those
+-- at their last attempt that it meets on the way (as p_n Reserve calls
+-- would). Each changed trial gets its own seq, in that order. A retry
+-- (p_retry) of a call whose reply was lost returns the trials that call
+-- took that are still running under that reservation, if any.
+CREATE FUNCTION hyperopt_reserve_n(p_key text, p_owner text, p_ttl bigint, p_n int, p_token text, p_retry boolean)
+RETURNS SETOF trials LANGUAGE plpgsql AS $$
+DECLARE
+	e experiments;
+	t trials;
+	v_now timestamptz;
+	v_seq bigint;
+	v_ids bigint[];
+	v_seqs bigint[];
+BEGIN
+	e := hyperopt_lock(p_key);
+	IF p_retry THEN
+		RETURN QUERY SELECT * FROM trials WHERE experiment + 0 = e.id AND state = 2 AND reserve_token = p_token ORDER BY seq;
+		IF FOUND THEN
+			RETURN;
+		END IF;
+	END IF;
+	IF p_n <= 0 THEN
+		PERFORM hyperopt_fail('HO400', format('reserve %s trials: count must be positive', p_n));
+	END IF;
+	v_now := clock_timestamp();
+	SELECT coalesce(array_agg(q.id ORDER BY q.id), '{}') INTO v_ids FROM (
+		SELECT id FROM trials WHERE experiment + 0 = e.id AND state = 1 ORDER BY id LIMIT p_n FOR UPDATE SKIP LOCKED) q;
+	SELECT coalesce(array_agg(e.seq + k ORDER BY k), '{}') INTO v_seqs FROM generate_series(1, cardinality(v_ids)) k;
+	v_seq := e.seq + cardinality(v_ids);
+	IF cardinality(v_ids) < p_n THEN
+		-- Running trials whose lease expired by the database's clock.
+		FOR t IN SELECT * FROM trials WHERE experiment + 0 = e.id AND state = 2 AND lease_until < v_now
+			ORDER BY id FOR UPDATE SKIP LOCKED
+		LOOP
+			v_seq := v_seq + 1;
+			IF t.attempt < e.max_attempts THEN
+				v_ids := v_ids || t.id;
+				v_seqs := v_seqs || v_seq;
+				EXIT WHEN cardinality(v_ids) >= p_n;
+			ELSE
+				-- Its last attempt: it ends in error rather than running again.
+				UPDATE trials SET state = 4, loss = 0, status = 0, loss_variance = 0, true_loss = 0,
+					has_true_loss = false, extras = NULL, err = '', stack = '', attachments = '{}',
+					expired_max = e.max_attempts, ended = v_now, lease_until = NULL, seq = v_seq
+				WHERE experiment = e.id AND id = t.id;
+			END IF;
+		END LOOP;
+	END IF;
+	IF cardinality(v_ids) > 0 THEN
+		RETURN QUERY UPDATE trials x SET state = 2, owner = p_owner, started = v_now,
+			lease_until = v_now + p_ttl * interval '1 microsecond', attempt = x.attempt + 1, seq = u.s,
+			reserve_token = p_token
+		FROM unnest(v_ids, v_seqs) AS u(i, s)
+		WHERE x.experiment = e.id AND x.id = u.i RETURNING x.*;
+	END IF;
+	IF v_seq > e.seq THEN
+		UPDATE experiments SET seq = v_seq WHERE id = e.id;
+		PERFORM hyperopt_notify(p_key, v_seq);
+	END IF;
+END $$;
+
+CREATE OR REPLACE FUNCTION hyperopt_reserve(p_key text, p_owner text, p_ttl bigint, p_token text, p_retry boolean)
+RETURNS SETOF trials LANGUAGE plpgsql AS $$
+BEGIN
+	RETURN QUERY SELECT * FROM hyperopt_reserve_n(p_key, p_owner, p_ttl, 1, p_token, p_retry);
+END $$;
+
+-- hyperopt_finish_one records a finish of trial p_id of experiment e_id
+-- (whose row the caller has locked), stamped p_seq, without raising: o_code
+-- is 'ok' if it recorded it, 'same' if the trial has this very result
+-- already (a retry of the finish that succeeded), and otherwise the
+-- SQLSTATE (HO404, HO409) of the error o_msg.
+CREATE FUNCTION hyperopt_finish_one(p_key text, e_id bigint, p_now timestamptz, p_seq bigint,
+	p_id bigint, p_attempt int, p_state smallint,
+	p_loss float8, p_status smallint, p_loss_variance float8, p_true_loss float8, p_has_true_loss boolean,
+	p_extras bytea, p_err text, p_stack text, p_names text[], p_data bytea[], OUT o_code text, OUT o_msg text)
+LANGUAGE plpgsql AS $$
+DECLARE t trials;
+BEGIN
+	SELECT * INTO t FROM trials WHERE experiment = e_id AND id = p_id;
+	IF NOT FOUND THEN
+		o_code := 'HO404';
+		o_msg := format('trial %s of experiment %s', p_id, to_json(p_key));
+		RETURN;
+	END IF;
+	IF t.state IN (3, 4) THEN
+		IF t.attempt = p_attempt AND t.state = p_state AND t.expired_max = 0 AND t.loss = p_loss AND t.status = p_status
+			AND t.loss_variance = p_loss_variance AND t.true_loss = p_true_loss AND t.has_true_loss = p_has_true_loss
+			AND t.extras IS NOT DISTINCT FROM p_extras AND t.err = p_err AND t.stack = p_stack
+			AND t.attachments = p_names
+			AND (SELECT coalesce(array_agg(data ORDER BY name COLLATE "C"), '{}') FROM attachments
+				WHERE experiment = e_id AND id = p_id) = p_data THEN
+			o_code := 'same'; -- a retry of the finish that succeeded
+			RETURN;
+		END IF;
+		o_code := 'HO409';
+		o_msg := format('finish trial %s of %s: already finished with another result', p_id, to_json(p_key));
+		RETURN;
+	END IF;
+	IF t.state <> 2 OR t.attempt <> p_attempt THEN
+		o_code := 'HO409';
+		o_msg := format('trial %s of %s: lease of attempt %s, trial is %s at attempt %s',
+			p_id, to_json(p_key), p_attempt, hyperopt_state(t.state), t.attempt);
+		RETURN;
+	END IF;
+	UPDATE trials SET state = p_state, loss = p_loss, status = p_status, loss_variance = p_loss_variance,
+		true_loss = p_true_loss, has_true_loss = p_has_true_loss, extras = p_extras, err = p_err, stack = p_stack,
+		attachments = p_names, expired_max = 0, ended = p_now, seq = p_seq
+	WHERE experiment = e_id AND id = p_id;
+	IF cardinality(p_names) > 0 THEN
+		INSERT INTO attachments (experiment, id, name, data)
+		SELECT e_id, p_id, n, d FROM unnest(p_names, p_data) AS x(n, d)
+		ON CONFLICT (experiment, id, name) DO UPDATE SET data = excluded.data;
+	END IF;
+	o_code := 'ok';
+END $$;
+
+CREATE OR REPLACE FUNCTION hyperopt_finish(p_key text, p_id bigint, p_attempt int, p_state smallint,
+	p_loss float8, p_status smallint, p_loss_variance float8, p_true_loss float8, p_has_true_loss boolean,
+	p_extras bytea, p_err text, p_stack text, p_names text[], p_data bytea[]) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+	e experiments;
+	v_code text;
+	v_msg text;
+BEGIN
+	e := hyperopt_lock(p_key);
+	SELECT o_code, o_msg INTO v_code, v_msg FROM hyperopt_finish_one(p_key, e.id, clock_timestamp(), e.seq + 1, p_id, p_attempt, p_state,
+		p_loss, p_status, p_loss_variance, p_true_loss, p_has_true_loss, p_extras, p_err, p_stack, p_names, p_data);
+	IF v_code = 'ok' THEN
+		UPDATE experiments SET seq = e.seq + 1 WHERE id = e.id;
+		PERFORM hyperopt_notify(p_key, e.seq + 1);
+	ELSIF v_code <> 'same' THEN
+		PERFORM hyperopt_fail(v_code, v_msg);
+	END IF;
+END $$;
+
+-- hyperopt_finish_n records the finishes i = 1..n in order, each as
+-- hyperopt_finish would, and returns one row per finish: (NULL, NULL) if
+-- it was recorded or was a retry of one recorded, else the SQLSTATE and
+-- message of its error. The attachments of finish i are the next
+-- p_nnames[i] elements of p_names and p_data.
+CREATE FUNCTION hyperopt_finish_n(p_key text, p_ids bigint[], p_attempts int[], p_states smallint[],
+	p_losses float8[], p_statuses smallint[], p_loss_variances float8[], p_true_losses float8[], p_has_true_losses boolean[],
+	p_extras bytea[], p_errs text[], p_stacks text[], p_nnames int[], p_names text[], p_data bytea[])
+RETURNS TABLE (code text, msg text) LANGUAGE plpgsql AS $$
+DECLARE
+	e experiments;
+	v_code text;
+	v_msg text;
+	v_now timestamptz;
+	v_seq bigint;
+	v_off int := 0;
+	i int;
+BEGIN
+	e := hyperopt_lock(p_key);
+	v_now := clock_timestamp();
+	v_seq := e.seq;
+	FOR i IN 1 .. coalesce(array_length(p_ids, 1), 0) LOOP
+		SELECT o_code, o_msg INTO v_code, v_msg FROM hyperopt_finish_one(p_key, e.id, v_now, v_seq + 1,
+			p_ids[i], p_attempts[i], p_states[i],
+			p_losses[i], p_statuses[i], p_loss_variances[i], p_true_losses[i], p_has_true_losses[i],
+			p_extras[i], p_errs[i], p_stacks[i],
+			coalesce(p_names[v_off + 1 : v_off + p_nnames[i]], '{}'), coalesce(p_data[v_off + 1 : v_off + p_nnames[i]], '{}'));
+		v_off := v_off + p_nnames[i];
+		IF v_code = 'ok' THEN
+			v_seq := v_seq + 1;
+		END IF;
+		IF v_code IN ('ok', 'same') THEN
+			code := NULL;
+			msg := NULL;
+		ELSE
+			code := v_code;
+			msg := v_msg;
+		END IF;
+		RETURN NEXT;
 	END LOOP;
 	IF v_seq > e.seq THEN
 		UPDATE experiments SET seq = v_seq WHERE id = e.id;

@@ -8,8 +8,9 @@
 // SchemaVersion for the schema.
 //
 // Every operation of a trial's life (Claim, Propose, Reserve, Heartbeat,
-// Report, Finish, ...) is one statement, a PL/pgSQL function the migration
-// installs, and so one round trip and one transaction. Each write that
+// Report, Finish, ReserveN, FinishN, ...) is one statement, a PL/pgSQL
+// function the migration installs, and so one round trip and one
+// transaction. Each write that
 // changes a trial locks its experiment's row and stamps the experiment's
 // next sequence number, so that commits are ordered by sequence number and
 // Changes never skips one that commits late. Leases expire by the
@@ -22,8 +23,10 @@
 // when the caller gives none), a Finish, Report, Propose, Heartbeat,
 // Requeue, Cancel or Release repeated after its commit succeeded returns
 // nil, and a Reserve marks the trial it takes with a token of the call, so
-// that its retry returns that trial. Between a call's commit and its retry
-// the trial may move on (a proposed trial reserved by a worker, say): a
+// that its retry returns that trial. The batch operations of
+// trials.Batcher are retried alike: a ReserveN marks its trials with a
+// token of the call, and each finish of a FinishN is a Finish. Between a
+// call's commit and its retry the trial may move on (a proposed trial reserved by a worker, say): a
 // retried Propose or Report accepts the values or report its first call
 // recorded in whatever state the trial is now, and a Requeue or Cancel
 // records a token of the call, which its retry finds. Load is retried only
