@@ -566,6 +566,9 @@ func TestReportAttach(t *testing.T) {
 	if err != nil || string(b) != "weights" {
 		t.Errorf("attachment %q, %v", b, err)
 	}
+	if got := string(res.Best.Result.Attachments["model"]); got != "weights" {
+		t.Errorf("res.Best's attachment = %q, want its bytes", got)
+	}
 	if tr.Result.Extras["epochs"] != 3 || tr.Result.Status != trials.StatusOK {
 		t.Errorf("result %+v", tr.Result)
 	}

@@ -354,7 +354,7 @@ func (m *minimizer) conclude(ctx context.Context, st *search) (*Result, error) {
 		st.fatal = err
 	}
 	if b, err := m.o.t.Best(); err == nil {
-		res.Best = b
+		res.Best = m.withAttachments(st.bg, b)
 		res.Config, _ = m.o.space.Eval(b.Values)
 	} else if st.fatal == nil && ctx.Err() == nil {
 		st.fatal = fmt.Errorf("fmin: %w%s", err, firstError(m.o.t))
@@ -423,4 +423,22 @@ func firstError(t *trials.Trials) string {
 		}
 	}
 	return ""
+}
+
+// withAttachments returns t with the bytes of its attachments read from the
+// store (listings carry only their names).
+func (m *minimizer) withAttachments(ctx context.Context, t trials.Trial) trials.Trial {
+	if len(t.Result.Attachments) == 0 {
+		return t
+	}
+	a := make(map[string][]byte, len(t.Result.Attachments))
+	for name := range t.Result.Attachments {
+		b, err := m.o.store.Attachment(ctx, m.o.exp.Key, t.ID, name)
+		if err != nil {
+			m.o.log.Warn("cannot read an attachment of the best trial", "trial", t.ID, "name", name, "err", err)
+		}
+		a[name] = b
+	}
+	t.Result.Attachments = a
+	return t
 }

@@ -187,7 +187,7 @@ type Result struct {
 	// Best is the trial with the lowest ok loss, and Config its config
 	// (option values, Go ints for integer kinds). They are zero when no
 	// trial succeeded, and Minimize then returns an error wrapping
-	// trials.ErrNoResult.
+	// trials.ErrNoResult. Best carries the bytes of its attachments.
 	Best   trials.Trial
 	Config any
 	// Trials is the whole experiment.

@@ -116,3 +116,39 @@ func TestAskKeepsLeasesAlive(t *testing.T) {
 	err = o.Tell(ctx, second[0].ID, trials.OK(1))
 	assert.ErrorIs(t, err, trials.ErrConflict, "a result told under a lease taken over must be refused")
 }
+
+// HyperoptNoProgressLoss follows HyperOpt 0.2.7's no_progress_loss: a
+// relative margin, and the first trial counting as one without progress.
+func TestHyperoptNoProgressLoss(t *testing.T) {
+	t.Parallel()
+	done := func(loss float64) trials.Trial {
+		return trials.Trial{State: trials.StateDone, Result: trials.OK(loss)}
+	}
+	// Losses 10, then 9.5 (not below 10 - 10% = 9: no progress), 8.9
+	// (progress), then no progress: with a count of 3 it stops at the
+	// third trial after 8.9.
+	stop := fmin.HyperoptNoProgressLoss(3, 10)
+	var got []bool
+	for _, l := range []float64{10, 9.5, 8.9, 8.5, 8.2, 8.1} {
+		got = append(got, stop(nil, done(l)))
+	}
+	assert.Equal(t, []bool{false, false, false, false, false, true}, got)
+
+	// Never improving: it stops after iterationStopCount trials in all,
+	// the first included, as HyperOpt's does.
+	stop = fmin.HyperoptNoProgressLoss(3, 0)
+	got = got[:0]
+	for range 3 {
+		got = append(got, stop(nil, done(1)))
+	}
+	assert.Equal(t, []bool{false, false, true}, got)
+
+	// A negative best: the margin is on its magnitude (-10.5 is not below
+	// -11, -11.5 is).
+	stop = fmin.HyperoptNoProgressLoss(3, 10)
+	got = got[:0]
+	for _, l := range []float64{-10, -10.5, -11.5, -12, -12.1, -12.2} {
+		got = append(got, stop(nil, done(l)))
+	}
+	assert.Equal(t, []bool{false, false, false, false, false, true}, got)
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"maps"
+	"math"
 	"sync"
 
 	"github.com/hyperopt-go/hyperopt/space"
@@ -128,9 +129,10 @@ type EarlyStop func(ts *trials.Trials, last trials.Trial) bool
 
 // NoProgressLoss returns an EarlyStop that ends the search when the best ok
 // loss has stood for patience finished trials, the one that set it included
-// (HyperOpt's no_progress_loss, whose test seeds a point far below the
-// objective's range and expects exactly patience trials). A trial improves
-// on the best when its loss is below best - minDelta. Failed, error and
+// (as HyperOpt's no_progress_loss counts in its test, which seeds a point far
+// below the objective's range and expects exactly patience trials). A trial
+// improves on the best when its loss is below best - minDelta: an absolute
+// margin, where HyperOpt's is relative (see [HyperoptNoProgressLoss]). Failed, error and
 // canceled trials count as trials without progress and never reset the
 // best, so a search whose trials all fail also stops after patience trials.
 // Each call returns a fresh rule: do not share one between searches.
@@ -144,5 +146,42 @@ func NoProgressLoss(patience int, minDelta float64) EarlyStop {
 			stood++
 		}
 		return stood >= patience
+	}
+}
+
+// HyperoptNoProgressLoss is HyperOpt 0.2.7's
+// no_progress_loss(iteration_stop_count, percent_increase), with its
+// relative margin: a trial improves on the best loss when its loss is below
+// best - |best × percentIncrease / 100|, and the search ends when
+// iterationStopCount trials in a row did not improve. As in HyperOpt, the
+// first trial sets the best and already counts as one trial without
+// progress, so a search that never improves ends after iterationStopCount
+// trials, and one that improves ends iterationStopCount trials after its
+// last improvement. A trial without an ok loss (failed, error, canceled)
+// counts as +Inf, which never improves; a first trial without one leaves
+// the best unset (HyperOpt's arithmetic on an infinite best would make every
+// later trial count as no progress). Each call returns a fresh rule: do not
+// share one between searches.
+func HyperoptNoProgressLoss(iterationStopCount int, percentIncrease float64) EarlyStop {
+	best, count, started := math.Inf(1), 0, false
+	return func(_ *trials.Trials, last trials.Trial) bool {
+		loss := math.Inf(1)
+		if last.State == trials.StateDone && last.Result.Status == trials.StatusOK {
+			loss = last.Result.Loss
+		}
+		if !started {
+			best, count, started = loss, 1, true
+			return false
+		}
+		threshold := best - math.Abs(best*percentIncrease/100)
+		if math.IsInf(best, 1) {
+			threshold = best
+		}
+		if loss < threshold {
+			best, count = loss, 0
+		} else {
+			count++
+		}
+		return count >= iterationStopCount
 	}
 }
