@@ -533,6 +533,7 @@ DECLARE
 	v_seq bigint;
 	v_ids bigint[];
 	v_seqs bigint[];
+	i int;
 BEGIN
 	e := hyperopt_lock(p_key);
 	IF p_retry THEN
@@ -568,13 +569,15 @@ BEGIN
 			END IF;
 		END LOOP;
 	END IF;
-	IF cardinality(v_ids) > 0 THEN
-		RETURN QUERY UPDATE trials x SET state = 2, owner = p_owner, started = v_now,
-			lease_until = v_now + p_ttl * interval '1 microsecond', attempt = x.attempt + 1, seq = u.s,
+	-- One update by primary key per trial: a join with the arrays is
+	-- planned, on a young table without statistics, as a scan of the
+	-- experiment's every trial.
+	FOR i IN 1 .. cardinality(v_ids) LOOP
+		RETURN QUERY UPDATE trials SET state = 2, owner = p_owner, started = v_now,
+			lease_until = v_now + p_ttl * interval '1 microsecond', attempt = attempt + 1, seq = v_seqs[i],
 			reserve_token = p_token
-		FROM unnest(v_ids, v_seqs) AS u(i, s)
-		WHERE x.experiment = e.id AND x.id = u.i RETURNING x.*;
-	END IF;
+		WHERE experiment = e.id AND id = v_ids[i] RETURNING *;
+	END LOOP;
 	IF v_seq > e.seq THEN
 		UPDATE experiments SET seq = v_seq WHERE id = e.id;
 		PERFORM hyperopt_notify(p_key, v_seq);
