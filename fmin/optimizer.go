@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -95,6 +96,9 @@ func NewOptimizer(ctx context.Context, s *space.Space, opts *Options) (*Optimize
 	key := opts.Experiment
 	if key == "" {
 		key = "default"
+		if err := checkDefaultKey(ctx, o.store); err != nil {
+			return nil, err
+		}
 	}
 	spec := trials.ExperimentSpec{Key: key, Seed: opts.Seed, MaxEvals: opts.MaxEvals, Update: opts.MaxEvals > 0}
 	if doc, err := s.MarshalJSON(); err == nil {
@@ -150,6 +154,36 @@ func NewOptimizer(ctx context.Context, s *space.Space, opts *Options) (*Optimize
 		}
 	}
 	return o, o.t.Refresh(ctx)
+}
+
+// ErrAmbiguousExperiment: Options.Experiment is empty, and the store holds
+// experiments but none named "default" (an imported one, say): resuming one
+// of them needs its key, and a new search beside them is named "default"
+// explicitly.
+var ErrAmbiguousExperiment = errors.New("fmin: which experiment?")
+
+// checkDefaultKey refuses an empty experiment key on a store that holds
+// experiments but no "default" one.
+func checkDefaultKey(ctx context.Context, store trials.Store) error {
+	es, err := store.Experiments(ctx)
+	if err != nil {
+		return fmt.Errorf("fmin: list experiments: %w", err)
+	}
+	if len(es) == 0 {
+		return nil
+	}
+	keys := make([]string, 0, len(es))
+	for _, e := range es {
+		if e.Key == "default" {
+			return nil
+		}
+		keys = append(keys, strconv.Quote(e.Key))
+	}
+	if len(keys) > 5 {
+		keys = append(keys[:5], "...")
+	}
+	return fmt.Errorf("%w: Options.Experiment is empty and the store holds %s but no \"default\": set Experiment to the one to resume, or to \"default\" for a new search beside them",
+		ErrAmbiguousExperiment, strings.Join(keys, ", "))
 }
 
 // storedAlgorithm returns the algorithm experiment key records, rebuilt

@@ -152,3 +152,23 @@ func TestHyperoptNoProgressLoss(t *testing.T) {
 	}
 	assert.Equal(t, []bool{false, false, false, false, false, true}, got)
 }
+
+// After an import into a fresh store, forgetting Options.Experiment is an
+// error naming the stored experiments, not a new "default" search beside
+// them.
+func TestEmptyExperimentKeyAmbiguous(t *testing.T) {
+	t.Parallel()
+	s, err := space.New(space.Dict{"x": space.Uniform("x", -1, 1)})
+	require.NoError(t, err)
+	store := trials.NewMemory(nil)
+	ctx := t.Context()
+	_, err = fmin.NewOptimizer(ctx, s, &fmin.Options{Store: store, Experiment: "votes", MaxEvals: 5})
+	require.NoError(t, err)
+	_, err = fmin.NewOptimizer(ctx, s, &fmin.Options{Store: store, MaxEvals: 5})
+	require.ErrorIs(t, err, fmin.ErrAmbiguousExperiment)
+	assert.ErrorContains(t, err, `"votes"`)
+	_, err = fmin.NewOptimizer(ctx, s, &fmin.Options{Store: store, Experiment: "default", MaxEvals: 5})
+	require.NoError(t, err, "an explicit \"default\" starts a new search")
+	_, err = fmin.NewOptimizer(ctx, s, &fmin.Options{Store: store, MaxEvals: 5})
+	require.NoError(t, err, "with a \"default\" experiment, the empty key is it")
+}
