@@ -148,6 +148,13 @@ func NewOptimizer(ctx context.Context, s *space.Space, opts *Options) (*Optimize
 		}
 		o.log.Info("requeued canceled trials", "n", len(canceled))
 	}
+	if o.t.Len() == 0 && opts.CarryOver != nil {
+		n, skipped, err := o.addTrials(ctx, opts.CarryOver)
+		if err != nil {
+			return nil, err
+		}
+		o.log.Info("carried trials over", "from", opts.CarryOver.Experiment(), "added", n, "skipped", len(skipped))
+	}
 	if o.t.Len() == 0 && len(opts.Points) > 0 {
 		if _, err := o.enqueue(ctx, opts.Points); err != nil {
 			return nil, err
@@ -630,6 +637,74 @@ func (o *Optimizer) Close() error {
 		close(o.stop)
 	}
 	return nil
+}
+
+// AddTrials adds the finished trials of another experiment, over another
+// space (an earlier version of this one: a range widened, an option
+// added), whose configs fit this optimizer's space, with their results, as
+// if evaluated here: the algorithm learns from them. Done trials are added
+// (ok and failed); error, canceled and unfinished ones are not. It returns
+// how many were added and the IDs (in old) of the done trials whose configs
+// do not fit (a value out of the new range, an option removed). Added
+// trials count toward the budget; it stops early, without error, when the
+// budget is spent. Intermediate reports and attachments are not copied.
+func (o *Optimizer) AddTrials(ctx context.Context, old *trials.Trials) (added int, skipped []trials.ID, err error) {
+	o.askMu.Lock()
+	defer o.askMu.Unlock()
+	return o.addTrials(ctx, old)
+}
+
+func (o *Optimizer) addTrials(ctx context.Context, old *trials.Trials) (int, []trials.ID, error) {
+	type point struct {
+		v space.Values
+		r trials.Result
+	}
+	var ps []point
+	var skipped []trials.ID
+	for _, t := range old.All() {
+		if t.State != trials.StateDone {
+			continue
+		}
+		cfg, err := old.Space().Eval(t.Values)
+		if err != nil {
+			skipped = append(skipped, t.ID)
+			continue
+		}
+		v, err := o.space.Encode(cfg)
+		if err != nil || o.space.Validate(v) != nil {
+			skipped = append(skipped, t.ID)
+			continue
+		}
+		r := t.Result.Clone()
+		r.Attachments = nil
+		ps = append(ps, point{v, r})
+	}
+	added := 0
+	for len(ps) > 0 {
+		ids, err := o.claim(ctx, len(ps))
+		if errors.Is(err, trials.ErrBudget) {
+			break
+		}
+		if err != nil {
+			return added, skipped, fmt.Errorf("fmin: add trials: %w", err)
+		}
+		props := make([]trials.Proposal, len(ids))
+		for i, id := range ids {
+			props[i] = trials.Proposal{ID: id, Values: ps[i].v, Owner: o.owner, LeaseTTL: o.ttl}
+		}
+		if err := o.propose(ctx, props); err != nil {
+			return added, skipped, fmt.Errorf("fmin: add trials: %w", err)
+		}
+		wctx := context.WithoutCancel(ctx)
+		for i, id := range ids {
+			if err := o.store.Finish(wctx, o.exp.Key, trials.Lease{ID: id, Attempt: 1}, trials.StateDone, ps[i].r); err != nil {
+				return added, skipped, fmt.Errorf("fmin: add trials: %w", err)
+			}
+			added++
+		}
+		ps = ps[len(ids):]
+	}
+	return added, skipped, o.t.Refresh(context.WithoutCancel(ctx))
 }
 
 // Add records a point evaluated elsewhere (a warm start): its config, as

@@ -64,6 +64,12 @@ type Options struct {
 	// spaces. They are enqueued when the experiment has no trials yet, and
 	// count toward MaxEvals.
 	Points []any
+	// CarryOver, if not nil, continues a search whose space was edited: the
+	// done trials of this earlier experiment (over its own space) whose
+	// configs fit the new space are added first, with their results, when
+	// the experiment has no trials yet; see [Optimizer.AddTrials]. They
+	// count toward MaxEvals.
+	CarryOver *trials.Trials
 
 	// Seed of the search: the proposal for trial id is drawn from (Seed,
 	// id). If 0, a resumed experiment uses its stored seed and a new one

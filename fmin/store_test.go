@@ -172,3 +172,41 @@ func TestEmptyExperimentKeyAmbiguous(t *testing.T) {
 	_, err = fmin.NewOptimizer(ctx, s, &fmin.Options{Store: store, MaxEvals: 5})
 	require.NoError(t, err, "with a \"default\" experiment, the empty key is it")
 }
+
+// A search over an edited space (a range widened, an option added) carries
+// over the earlier experiment's trials that fit it.
+func TestCarryOver(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	store := trials.NewMemory(nil)
+	v1, err := space.New(space.Dict{"x": space.Uniform("x", 0, 1), "kind": space.Choice("kind", "a", "b")})
+	require.NoError(t, err)
+	f := func(_ context.Context, tr *fmin.Trial) (trials.Result, error) {
+		return trials.OK(tr.Values()[0]), nil
+	}
+	_, err = fmin.Minimize(ctx, f, v1, &fmin.Options{Store: store, Experiment: "v1", MaxEvals: 20, Algorithm: random.Search{}, Seed: 2})
+	require.NoError(t, err)
+	old := trials.New(store, "v1", v1)
+	require.NoError(t, old.Refresh(ctx))
+
+	// x narrowed to [0, 0.5] (some old trials no longer fit); kind gains
+	// an option.
+	v2, err := space.New(space.Dict{"x": space.Uniform("x", 0, 0.5), "kind": space.Choice("kind", "a", "b", "c")})
+	require.NoError(t, err)
+	fits := 0
+	for _, tr := range old.All() {
+		if tr.Values[0] <= 0.5 {
+			fits++
+		}
+	}
+	require.Positive(t, fits)
+	res, err := fmin.Minimize(ctx, f, v2, &fmin.Options{Store: store, Experiment: "v2", MaxEvals: 30, CarryOver: old, Algorithm: random.Search{}, Seed: 3})
+	require.NoError(t, err)
+	assert.Equal(t, 30, res.Trials.Len())
+	for _, tr := range res.Trials.All()[:fits] {
+		cfg, err := v2.Eval(tr.Values)
+		require.NoError(t, err)
+		assert.Equal(t, tr.Values[0], tr.Result.Loss, "a carried trial keeps its result")
+		assert.LessOrEqual(t, cfg.(map[string]any)["x"].(float64), 0.5)
+	}
+}
