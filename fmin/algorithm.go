@@ -94,8 +94,12 @@ func unmarshalOptions(opts json.RawMessage, v any) error {
 	return nil
 }
 
-// Register adds an algorithm. A name already registered is an error.
+// Register adds an algorithm. An empty name, a nil constructor or a name
+// already registered is an error.
 func (r *Registry) Register(name string, c Constructor) error {
+	if name == "" || c == nil {
+		return fmt.Errorf("fmin: register algorithm %q: empty name or nil constructor", name)
+	}
 	if _, dup := r.m[name]; dup {
 		return fmt.Errorf("fmin: algorithm %q is already registered", name)
 	}
@@ -109,7 +113,11 @@ func (r *Registry) New(name string, options json.RawMessage) (Algorithm, error) 
 	if !ok {
 		return nil, fmt.Errorf("%w %q (known: %v)", ErrUnknownAlgorithm, name, r.Names())
 	}
-	return c(options)
+	a, err := c(options)
+	if err == nil && a == nil {
+		err = fmt.Errorf("fmin: the constructor of algorithm %q returned no algorithm", name)
+	}
+	return a, err
 }
 
 // Names returns the registered names, sorted.

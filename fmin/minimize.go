@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime/debug"
 	"slices"
 	"time"
 
@@ -300,13 +301,23 @@ func (m *minimizer) finished(st *search, t trials.Trial) {
 	}
 	st.prog.update(st.best)
 	if m.opts.OnTrial != nil {
-		m.opts.OnTrial(t)
+		if err := guard("Options.OnTrial", func() { m.opts.OnTrial(t) }); err != nil {
+			m.fail(st, err)
+			return
+		}
 	}
 	if th := m.opts.LossThreshold; th != nil && t.State == trials.StateDone && t.Result.Objective() < *th && st.res.Stop == 0 {
 		st.res.Stop = StopLossThreshold
 	}
-	if m.opts.EarlyStop != nil && st.res.Stop == 0 && m.opts.EarlyStop(m.o.t, t) {
-		st.res.Stop = StopEarly
+	if m.opts.EarlyStop != nil && st.res.Stop == 0 {
+		stop := false
+		if err := guard("Options.EarlyStop", func() { stop = m.opts.EarlyStop(m.o.t, t) }); err != nil {
+			m.fail(st, err)
+			return
+		}
+		if stop {
+			st.res.Stop = StopEarly
+		}
 	}
 	m.countErrors(st, t)
 }
@@ -441,4 +452,25 @@ func (m *minimizer) withAttachments(ctx context.Context, t trials.Trial) trials.
 	}
 	t.Result.Attachments = a
 	return t
+}
+
+// fail stops the search with err, unless it already failed.
+func (m *minimizer) fail(st *search, err error) {
+	if st.fatal == nil {
+		st.fatal, st.res.Stop = err, StopError
+		st.cancel(err)
+	}
+}
+
+// guard calls a user's callback f and turns a panic in it into an error
+// naming the callback, so that it stops the search cleanly (every trial
+// recorded) instead of unwinding through the driver.
+func guard(name string, f func()) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("fmin: %s panicked: %v\n%s", name, p, debug.Stack())
+		}
+	}()
+	f()
+	return nil
 }

@@ -388,6 +388,13 @@ func (o *Optimizer) ask(ctx context.Context, n int, queued bool) ([]trials.Trial
 		return nil, fmt.Errorf("fmin: ask: %w", err)
 	}
 	vals, err := o.alg.Suggest(ctx, o.space, o.t.History(), ids, o.exp.Seed)
+	if err != nil && ctx.Err() != nil {
+		// Canceled between Claim and the proposals: the claimed IDs still
+		// get their points (a suggestion is bounded work), so that the
+		// experiment's IDs stay dense and a resumed search proposes what an
+		// uninterrupted one would.
+		vals, err = o.alg.Suggest(context.WithoutCancel(ctx), o.space, o.t.History(), ids, o.exp.Seed)
+	}
 	if err == nil && len(vals) == 0 {
 		err = ErrExhausted
 	}

@@ -2,6 +2,7 @@ package fmin_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"sync"
@@ -209,4 +210,29 @@ func TestCarryOver(t *testing.T) {
 		assert.Equal(t, tr.Values[0], tr.Result.Loss, "a carried trial keeps its result")
 		assert.LessOrEqual(t, cfg.(map[string]any)["x"].(float64), 0.5)
 	}
+}
+
+// A panic in OnTrial stops the search with an error naming it; the trial is
+// recorded, none is left running.
+func TestOnTrialPanic(t *testing.T) {
+	t.Parallel()
+	s, err := space.New(space.Dict{"x": space.Uniform("x", -1, 1)})
+	require.NoError(t, err)
+	f := func(_ context.Context, tr *fmin.Trial) (trials.Result, error) { return trials.OK(1), nil }
+	res, err := fmin.Minimize(t.Context(), f, s, &fmin.Options{MaxEvals: 10, Parallelism: 2, OnTrial: func(trials.Trial) { panic("callback bug") }})
+	require.ErrorContains(t, err, "OnTrial panicked: callback bug")
+	assert.Equal(t, fmin.StopError, res.Stop)
+	assert.Zero(t, res.Trials.Counts()[trials.StateRunning], "a trial was left running")
+}
+
+// Registering a nil constructor or an empty name is an error, and a
+// constructor that returns no algorithm is caught by New.
+func TestRegistryRefuses(t *testing.T) {
+	t.Parallel()
+	r := fmin.NewRegistry()
+	require.Error(t, r.Register("", func(json.RawMessage) (fmin.Algorithm, error) { return random.Search{}, nil }))
+	require.Error(t, r.Register("x", nil))
+	require.NoError(t, r.Register("nil", func(json.RawMessage) (fmin.Algorithm, error) { return nil, nil }))
+	_, err := r.New("nil", nil)
+	require.ErrorContains(t, err, "returned no algorithm")
 }

@@ -249,7 +249,10 @@ func (w *Worker) Run(ctx context.Context, objective Objective, s *space.Space) (
 			}
 			if w.OnTrial != nil {
 				if tr, err := w.Store.Get(bg, key, out.trial.ID); err == nil {
-					w.OnTrial(tr)
+					if err := guard("Worker.OnTrial", func() { w.OnTrial(tr) }); err != nil {
+						res.Stop = WorkerFailed
+						return res, err
+					}
 				}
 			}
 			if w.MaxConsecutiveErrors > 0 && consecutive >= w.MaxConsecutiveErrors {

@@ -4,6 +4,7 @@ package random
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 
 	"github.com/hyperopt-go/hyperopt/space"
@@ -20,8 +21,14 @@ type Search struct{}
 func (Search) Name() string { return "random" }
 
 // Suggest returns one draw from the prior of s for each ID. It never runs
-// out of points and never fails.
+// out of points; it fails only for a nil space or a canceled ctx.
 func (Search) Suggest(ctx context.Context, s *space.Space, h *trials.History, ids []trials.ID, seed uint64) ([]space.Values, error) {
+	if s == nil {
+		return nil, errors.New("random: nil space")
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	out := make([]space.Values, len(ids))
 	var pcg rand.PCG
 	r := rand.New(&pcg)

@@ -322,6 +322,9 @@ func (t Search) Suggest(ctx context.Context, s *space.Space, h *trials.History, 
 	if err := t.Validate(); err != nil {
 		return nil, err
 	}
+	if s == nil || h == nil {
+		return nil, errors.New("tpe: nil space or history")
+	}
 	c := t.withDefaults()
 	w := workspaces.Get().(*workspace)
 	defer workspaces.Put(w)
