@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -93,4 +94,62 @@ func BenchmarkWorkers(b *testing.B) {
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "trials/s")
 		})
 	}
+}
+
+// BenchmarkIdleReservers measures the life of a trial (Claim, Propose,
+// Reserve, Finish) by one Store while 7 others on the same file, idle
+// workers, call Reserve in a loop and find nothing to take: what their
+// looking costs the one that works.
+func BenchmarkIdleReservers(b *testing.B) {
+	ctx := b.Context()
+	path := filepath.Join(b.TempDir(), "trials.db")
+	open := func() *sqlite.Store {
+		s, err := sqlite.Open(ctx, path, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		return s
+	}
+	s := open()
+	if _, err := s.Open(ctx, trials.ExperimentSpec{Key: "e", Fingerprint: "fp", Seed: 1}); err != nil {
+		b.Fatal(err)
+	}
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	defer func() { stop.Store(true); wg.Wait() }()
+	var idle atomic.Int64
+	for i := range 7 {
+		o := open()
+		wg.Go(func() {
+			for !stop.Load() {
+				_, err := o.Reserve(ctx, "e", fmt.Sprint("idle", i), time.Minute)
+				if err == nil {
+					b.Error("an idle worker took a trial")
+					return
+				}
+				if !errors.Is(err, trials.ErrNoQueued) {
+					b.Error(err)
+					return
+				}
+				idle.Add(1)
+			}
+		})
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		ids, err := s.Claim(ctx, "e", 1, "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		// Proposed as running for its proposer: the idle ones never see it queued.
+		if err := s.Propose(ctx, "e", []trials.Proposal{{ID: ids[0], Values: []float64{0.5}, Owner: "w", LeaseTTL: time.Minute}}); err != nil {
+			b.Fatal(err)
+		}
+		if err := s.Finish(ctx, "e", trials.Lease{ID: ids[0], Attempt: 1}, trials.StateDone, trials.OK(0.5)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "trials/s")
+	b.ReportMetric(float64(idle.Load())/b.Elapsed().Seconds(), "idle-reserves/s")
 }

@@ -48,8 +48,14 @@
 //
 // Store implements trials.Waiter: a waiter in the process that made a change
 // wakes at once; a change made by another process is seen by polling the
-// experiment's sequence number every Options.PollInterval (25ms by
-// default).
+// experiment's sequence number (a read of one small row) every
+// Options.PollInterval, 5ms by default, while the experiment changes, and 5
+// times less often (25ms) once the Store has seen no change for a second.
+// A driver and workers of a quick objective hand each trial over through
+// these polls, so their interval bounds such a search's rate: with TPE, whose
+// queue holds twice as many trials as there are workers, 5ms instead of 25ms
+// roughly tripled the trials per second of one and two worker processes.
+// An idle waiter costs what it did with a 25ms poll.
 //
 // # Schema
 //

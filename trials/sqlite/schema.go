@@ -226,6 +226,7 @@ type stmts struct {
 	insertReport, claimGet, claimPut *sql.Stmt
 	// reads
 	rExpSeq, rTrial, rReports, rChanges *sql.Stmt
+	rReservable                         *sql.Stmt
 }
 
 func (s *Store) prepare(ctx context.Context) error {
@@ -264,6 +265,8 @@ func (s *Store) prepare(ctx context.Context) error {
 		rTrial:   p(s.r, `SELECT `+trialCols+` FROM trials WHERE exp = ? AND id = ? AND state != 0`),
 		rReports: p(s.r, `SELECT step, value FROM reports INDEXED BY reports_trial WHERE exp = ? AND id = ? AND attempt = ? ORDER BY seq`),
 		rChanges: p(s.r, `SELECT `+trialCols+` FROM trials INDEXED BY trials_seq WHERE exp = ? AND seq > ? ORDER BY seq LIMIT ?`),
+		rReservable: p(s.r, `SELECT EXISTS (SELECT 1 FROM trials INDEXED BY trials_queued WHERE exp = ?1 AND state = 1)
+			OR EXISTS (SELECT 1 FROM trials INDEXED BY trials_running WHERE exp = ?1 AND state = 2 AND lease_until < ?2)`),
 	}
 	if err != nil {
 		s.st.close()
@@ -275,7 +278,7 @@ func (s *Store) prepare(ctx context.Context) error {
 func (st *stmts) close() {
 	for _, x := range []*sql.Stmt{st.expRow, st.expSave, st.trialRow, st.trialState, st.insertTrial, st.insertReleased,
 		st.firstQueued, st.firstExpired, st.reserve, st.expire, st.heartbeat, st.finish, st.insertAttachment,
-		st.lastReport, st.insertReport, st.claimGet, st.claimPut, st.rExpSeq, st.rTrial, st.rReports, st.rChanges} {
+		st.lastReport, st.insertReport, st.claimGet, st.claimPut, st.rExpSeq, st.rTrial, st.rReports, st.rChanges, st.rReservable} {
 		if x != nil {
 			_ = x.Close()
 		}

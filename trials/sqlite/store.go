@@ -39,7 +39,9 @@ type Options struct {
 	// retries sooner.
 	RetryTimeout time.Duration
 	// PollInterval is how often Wait reads the file for changes made by
-	// other processes. 0 means 25ms.
+	// other processes while the experiment is changing (a read of one
+	// small row); after a second without a change seen by this Store, it
+	// reads 5 times less often. 0 means 5ms (25ms when idle).
 	PollInterval time.Duration
 	// Readers is the most connections that read at once. 0 means
 	// max(4, GOMAXPROCS).
@@ -63,6 +65,13 @@ type Store struct {
 
 	closed atomic.Bool
 	done   chan struct{} // closed by Close
+
+	// idle: the last Reserve or ReserveN of this Store found nothing to
+	// take, so the next one looks with a read first (see reservable).
+	idle atomic.Bool
+	// lastChange is when (Unix ns) this Store last committed or saw a
+	// change of a trial: Wait polls slower after a while without one.
+	lastChange atomic.Int64
 
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced after every committed change: wakes Wait
@@ -98,7 +107,7 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 		o.RetryTimeout = time.Minute
 	}
 	if o.PollInterval <= 0 {
-		o.PollInterval = 25 * time.Millisecond
+		o.PollInterval = 5 * time.Millisecond
 	}
 	if o.Readers <= 0 {
 		o.Readers = max(4, runtime.GOMAXPROCS(0))
@@ -274,6 +283,7 @@ func (s *Store) enter(ctx context.Context) error {
 
 // notify wakes the waiters of this process.
 func (s *Store) notify() {
+	s.lastChange.Store(time.Now().UnixNano())
 	s.mu.Lock()
 	close(s.changed)
 	s.changed = make(chan struct{})

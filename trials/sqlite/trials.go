@@ -167,6 +167,11 @@ func (s *Store) Release(ctx context.Context, exp string, ids []trials.ID) error 
 
 // Reserve implements trials.Store.
 func (s *Store) Reserve(ctx context.Context, exp, owner string, ttl time.Duration) (trials.Trial, error) {
+	if ok, err := s.reservable(ctx, exp); err != nil {
+		return trials.Trial{}, err
+	} else if !ok {
+		return trials.Trial{}, trials.ErrNoQueued
+	}
 	var (
 		t     trials.Trial
 		found bool
@@ -182,6 +187,7 @@ func (s *Store) Reserve(ctx context.Context, exp, owner string, ttl time.Duratio
 	if err != nil {
 		return trials.Trial{}, err
 	}
+	s.idle.Store(!found)
 	if !found {
 		return trials.Trial{}, trials.ErrNoQueued // a driver's loop meets it often: no formatting
 	}
@@ -193,6 +199,11 @@ func (s *Store) Reserve(ctx context.Context, exp, owner string, ttl time.Duratio
 func (s *Store) ReserveN(ctx context.Context, exp, owner string, ttl time.Duration, n int) ([]trials.Trial, error) {
 	if n <= 0 {
 		return nil, fmt.Errorf("trials: reserve %d trials: count must be positive", n)
+	}
+	if ok, err := s.reservable(ctx, exp); err != nil {
+		return nil, err
+	} else if !ok {
+		return nil, trials.ErrNoQueued
 	}
 	var out []trials.Trial
 	err := s.write(ctx, "reserve", func(w *wtx) error {
@@ -216,10 +227,33 @@ func (s *Store) ReserveN(ctx context.Context, exp, owner string, ttl time.Durati
 	if err != nil {
 		return nil, err
 	}
+	s.idle.Store(len(out) == 0)
 	if len(out) == 0 {
 		return nil, trials.ErrNoQueued
 	}
 	return out, nil
+}
+
+// reservable tells a Reserve whether it may find a trial to take: a queued
+// trial, or a running one whose lease expired. It looks, with a read that
+// takes no lock, only while this Store's last Reserve found nothing (an
+// idle worker's or driver's loop, which would otherwise take the file's
+// write lock to find nothing, in turn with every other idle process);
+// otherwise it answers yes without looking. A trial queued after the read
+// is one that this Reserve did not see, as if it had run a moment earlier.
+func (s *Store) reservable(ctx context.Context, exp string) (bool, error) {
+	if !s.idle.Load() {
+		return true, nil
+	}
+	var ok bool
+	err := s.read(ctx, "reserve", func(tx *sql.Tx) error {
+		eid, _, _, err := s.readExp(ctx, tx, exp)
+		if err != nil {
+			return err
+		}
+		return tx.StmtContext(ctx, s.st.rReservable).QueryRowContext(ctx, eid, nanos(s.now())).Scan(&ok)
+	})
+	return ok, err
 }
 
 // reserve takes the trial to hand out to owner at now, as Reserve says: the
@@ -725,9 +759,15 @@ func (s *Store) Attachment(ctx context.Context, exp string, id trials.ID, name s
 
 // Wait implements trials.Waiter. A change committed by this process wakes
 // it at once; one committed by another process is seen within
-// Options.PollInterval.
+// Options.PollInterval while the experiment is busy, and within
+// idlePolls × PollInterval once this Store has seen no change for idleAfter.
 func (s *Store) Wait(ctx context.Context, exp string, since int64) (int64, error) {
-	var tick *time.Ticker
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
 	for {
 		s.mu.Lock()
 		ch := s.changed
@@ -739,29 +779,38 @@ func (s *Store) Wait(ctx context.Context, exp string, since int64) (int64, error
 			return err
 		})
 		if err != nil {
-			if tick != nil {
-				tick.Stop()
-			}
 			return 0, err
 		}
 		if seq > since {
-			if tick != nil {
-				tick.Stop()
-			}
+			s.lastChange.Store(time.Now().UnixNano())
 			return seq, nil
 		}
-		if tick == nil {
-			tick = time.NewTicker(s.poll)
+		d := s.poll
+		if time.Since(time.Unix(0, s.lastChange.Load())) > idleAfter {
+			d *= idlePolls
+		}
+		if timer == nil {
+			timer = time.NewTimer(d)
+		} else {
+			timer.Reset(d)
 		}
 		select {
 		case <-ch:
-		case <-tick.C:
+		case <-timer.C:
 		case <-ctx.Done():
-			tick.Stop()
 			return 0, ctx.Err()
 		case <-s.done:
-			tick.Stop()
 			return 0, trials.ErrClosed
 		}
 	}
 }
+
+// Wait polls every PollInterval while the experiment changes, so that a
+// driver and its workers of a quick objective hand trials to each other
+// without waiting long; after idleAfter without a change seen by this Store
+// (a worker with nothing to do, a driver waiting on long evaluations), it
+// polls idlePolls times less often, so that waiting costs little.
+const (
+	idleAfter = time.Second
+	idlePolls = 5
+)
