@@ -162,6 +162,19 @@ func (r *run) ended() int {
 	return n
 }
 
+// idleChildren counts the children that have not logged an evaluation yet.
+func (r *run) idleChildren() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, name := range r.logs {
+		if fi, err := os.Stat(name); err != nil || fi.Size() == 0 {
+			n++
+		}
+	}
+	return n
+}
+
 // busy reports whether child pid is evaluating a trial: the last line of
 // its evidence is a start.
 func (r *run) busy(pid int) bool {
@@ -428,9 +441,10 @@ func TestPostgresRestartMidSearch(t *testing.T) {
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		// Once the workers are at work (they connect at start), stop the
-		// server for a second.
-		for r.ended() < 50 && ctx.Err() == nil {
+		// Once every worker is at work (they connect when they start: a
+		// worker that cannot reach the server at its start exits, and its
+		// supervisor starts it again), stop the server for a second.
+		for (r.ended() < 50 || r.idleChildren() > 0) && ctx.Err() == nil {
 			time.Sleep(20 * time.Millisecond)
 		}
 		assert.NoError(t, c.StopServer(false))

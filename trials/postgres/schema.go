@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"strconv"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -745,20 +746,24 @@ func migrate(ctx context.Context, conn *pgx.Conn, schema string) error {
 		if found[0] != "meta" && !contains(found, "meta") {
 			return foreign("no meta table")
 		}
-		var app, ver string
+		var app, ver *string
 		err := tx.QueryRow(ctx, `SELECT (SELECT value FROM meta WHERE name = 'application'), (SELECT value FROM meta WHERE name = 'version')`).Scan(&app, &ver)
 		if err != nil {
+			// Only an error about the table itself (class 42: no such
+			// column, another type) says it is another program's; a
+			// connection lost or a server shutting down is reported as it
+			// is.
 			var pe *pgconn.PgError
-			if errors.As(err, &pe) || errors.Is(err, pgx.ErrNoRows) {
+			if errors.As(err, &pe) && strings.HasPrefix(pe.Code, "42") {
 				return foreign(fmt.Sprintf("its meta table is not ours (%v)", err))
 			}
 			return err
 		}
-		if app != application {
-			return foreign(fmt.Sprintf("its meta table names the application %q", app))
+		if app == nil || *app != application {
+			return foreign(fmt.Sprintf("its meta table names the application %q", deref(app)))
 		}
-		if version, err = strconv.Atoi(ver); err != nil {
-			return foreign(fmt.Sprintf("its meta table has version %q", ver))
+		if version, err = strconv.Atoi(deref(ver)); err != nil {
+			return foreign(fmt.Sprintf("its meta table has version %q", deref(ver)))
 		}
 		if version > SchemaVersion {
 			return fmt.Errorf("postgres: schema %q was written by schema version %d; this build knows versions up to %d: use a newer build of hyperopt-go: %w",
