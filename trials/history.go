@@ -1,6 +1,7 @@
 package trials
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"sync"
@@ -148,7 +149,7 @@ func (h *History) Sorted(p int) []int32 {
 		}
 		// Equal values by trial ID, so that the order does not depend on
 		// the order rows arrived in (a resumed search reads them anew).
-		return cmpID(h.ids[a], h.ids[b])
+		return cmp.Compare(h.ids[a], h.ids[b])
 	}
 	var add []int32
 	for r := done; r < h.rows; r++ {
@@ -172,14 +173,4 @@ func (h *History) Sorted(p int) []int32 {
 	merged = append(append(merged, s[i:]...), add[j:]...)
 	h.sorted[p], h.sortedUpTo[p] = merged, h.rows
 	return merged
-}
-
-func cmpID(a, b ID) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
