@@ -45,8 +45,9 @@ type Constructor func(options json.RawMessage) (Algorithm, error)
 // ErrUnknownAlgorithm is returned by Registry.New for a name it lacks.
 var ErrUnknownAlgorithm = errors.New("fmin: unknown algorithm")
 
-// Registry maps algorithm names to constructors, so that the command-line
-// tool and distributed workers build the algorithm an experiment records.
+// Registry maps algorithm names to constructors, so that every process of
+// a search (peers, a driver resumed in another process) rebuilds the
+// algorithm an experiment records (see Options.Registry).
 // It is not safe for concurrent Register calls; make one with
 // [NewRegistry].
 type Registry struct {
