@@ -265,7 +265,6 @@ func Import(ctx context.Context, r io.Reader, store Store, opts *ImportOptions) 
 	}
 	// Parse every trial before writing anything.
 	ps := make([]parsedTrial, len(doc.Trials))
-	top := ID(-1)
 	for i, et := range doc.Trials {
 		v, err := importValues(&s, et.Values)
 		if err != nil {
@@ -278,16 +277,18 @@ func Import(ctx context.Context, r io.Reader, store Store, opts *ImportOptions) 
 				return Experiment{}, fmt.Errorf("%w: trial %d: %w", ErrImport, et.ID, err)
 			}
 		}
-		top = max(top, et.ID)
 	}
-	for _, id := range doc.Missing {
-		top = max(top, id)
-	}
-	n := int(top + 1)
-	// Every ID from 0 to top must be exactly one trial or one missing ID.
+	// Every ID from 0 to n-1 must be exactly one trial or one missing ID,
+	// so n is the number of both: an ID beyond it cannot be described by
+	// the document (and memory stays bounded by the document's size, not by
+	// the numbers in it).
+	n := len(ps) + len(doc.Missing)
 	seen := make([]bool, n)
 	mark := func(id ID, what string) error {
-		if id < 0 || seen[id] {
+		if id < 0 || int64(id) >= int64(n) {
+			return fmt.Errorf("%w: ID %d (%s) is out of 0..%d: the document has %d trials and %d missing IDs", ErrImport, id, what, n-1, len(ps), len(doc.Missing))
+		}
+		if seen[id] {
 			return fmt.Errorf("%w: ID %d appears twice (as %s)", ErrImport, id, what)
 		}
 		seen[id] = true
