@@ -33,6 +33,14 @@ import (
 //	  ]
 //	}
 //
+// JSON has no infinities or NaN: where a number is expected (a loss, a
+// report's value) such a number is written as the string "+Inf", "-Inf" or
+// "NaN". In a result's extras, where a string may be just a string, it is
+// written the same way and "extras_nonfinite" lists the JSON Pointers (RFC
+// 6901, from the extras object) of the strings that stand for numbers:
+//
+//	"extras": {"curve": [0.5, "NaN"]}, "extras_nonfinite": ["/curve/1"]
+//
 // Values are keyed by label, a choice as its option index and the option's
 // value (a constant, or the config of a sub-space). Import reads the labels
 // and indices, never the configs, so a space whose configs are ambiguous
@@ -52,7 +60,7 @@ type exportTrial struct {
 	Values  map[string]json.RawMessage `json:"values"`
 	Config  any                        `json:"config,omitempty"`
 	Result  *exportResult              `json:"result,omitempty"`
-	Reports []Report                   `json:"reports,omitempty"`
+	Reports []exportReport             `json:"reports,omitempty"`
 	Owner   string                     `json:"owner,omitempty"`
 	Attempt int                        `json:"attempt,omitempty"`
 	Booked  *time.Time                 `json:"booked,omitempty"`
@@ -61,12 +69,21 @@ type exportTrial struct {
 }
 
 // exportResult is a Result with its numbers as JSON-safe values: JSON has
-// no infinities or NaN, and a failed trial's loss is +Inf.
+// no infinities or NaN, and a failed trial's loss is +Inf. ExtrasNonFinite
+// lists the JSON Pointers of the strings in Extras that stand for numbers.
 type exportResult struct {
 	Result
-	Loss         any `json:"loss"`
-	LossVariance any `json:"loss_variance,omitempty"`
-	TrueLoss     any `json:"true_loss,omitempty"`
+	Loss            any      `json:"loss"`
+	Status          any      `json:"status"` // read apart, so that a bad one names its trial
+	LossVariance    any      `json:"loss_variance,omitempty"`
+	TrueLoss        any      `json:"true_loss,omitempty"`
+	ExtrasNonFinite []string `json:"extras_nonfinite,omitempty"`
+}
+
+// exportReport is a Report with its value as a JSON-safe value.
+type exportReport struct {
+	Step  int64 `json:"step"`
+	Value any   `json:"value"`
 }
 
 // jsonFloat returns x, or its name ("+Inf", "-Inf", "NaN") if JSON cannot
@@ -146,10 +163,10 @@ func Export(ctx context.Context, w io.Writer, store Store, exp string) error {
 			doc.Missing = append(doc.Missing, next)
 		}
 		next = t.ID + 1
-		var tr []Report
+		var tr []exportReport
 		for _, r := range byID[t.ID] {
 			if r.Attempt == t.Attempt {
-				tr = append(tr, r.Report)
+				tr = append(tr, exportReport{Step: r.Step, Value: jsonFloat(r.Value, false)})
 			}
 		}
 		et := exportTrial{
@@ -187,8 +204,14 @@ func Export(ctx context.Context, w io.Writer, store Store, exp string) error {
 				}
 				r.Attachments[name] = b
 			}
-			et.Result = &exportResult{Result: r, Loss: jsonFloat(r.Loss, false),
+			er := &exportResult{Result: r, Loss: jsonFloat(r.Loss, false), Status: r.Status,
 				LossVariance: jsonFloat(r.LossVariance, true), TrueLoss: jsonFloat(r.TrueLoss, true)}
+			if len(r.Extras) > 0 {
+				if er.Extras, er.ExtrasNonFinite, err = extrasTree(r.Extras); err != nil {
+					return fmt.Errorf("trials: export %q, trial %d: %w", exp, t.ID, err)
+				}
+			}
+			et.Result = er
 		}
 		doc.Trials = append(doc.Trials, et)
 	}
@@ -218,9 +241,10 @@ func findExperiment(ctx context.Context, store Store, key string) (Experiment, e
 
 // parsedTrial is a trial of an export document, read and checked.
 type parsedTrial struct {
-	t      exportTrial
-	values space.Values
-	result Result
+	t       exportTrial
+	values  space.Values
+	result  Result
+	reports []Report
 }
 
 // ImportOptions configures Import. The zero value is the default.
@@ -271,11 +295,21 @@ func Import(ctx context.Context, r io.Reader, store Store, opts *ImportOptions) 
 			return Experiment{}, fmt.Errorf("%w: trial %d: %w", ErrImport, et.ID, err)
 		}
 		ps[i] = parsedTrial{t: et, values: v}
-		if et.Result != nil {
-			ps[i].result, err = importResult(et.Result)
-			if err != nil {
-				return Experiment{}, fmt.Errorf("%w: trial %d: %w", ErrImport, et.ID, err)
+		if ps[i].reports, err = importReports(et.Reports); err != nil {
+			return Experiment{}, fmt.Errorf("%w: trial %d: %w", ErrImport, et.ID, err)
+		}
+		if et.Result == nil {
+			if et.State == StateDone || et.State == StateError {
+				return Experiment{}, fmt.Errorf("%w: trial %d is %v without a result", ErrImport, et.ID, et.State)
 			}
+			continue
+		}
+		ps[i].result, err = importResult(et.Result)
+		if err != nil {
+			return Experiment{}, fmt.Errorf("%w: trial %d: %w", ErrImport, et.ID, err)
+		}
+		if et.State == StateDone && (et.Result.Loss == nil || ps[i].result.Status == 0) {
+			return Experiment{}, fmt.Errorf("%w: trial %d is done, but its result has no loss or no status", ErrImport, et.ID)
 		}
 	}
 	// Every ID from 0 to n-1 must be exactly one trial or one missing ID,
@@ -314,7 +348,7 @@ func Import(ctx context.Context, r io.Reader, store Store, opts *ImportOptions) 
 			if st == StateRunning {
 				st = StateQueued // its evaluator is not coming back
 			}
-			ts[i] = Trial{ID: p.t.ID, Experiment: spec.Key, State: st, Values: p.values, Reports: p.t.Reports,
+			ts[i] = Trial{ID: p.t.ID, Experiment: spec.Key, State: st, Values: p.values, Reports: p.reports,
 				Owner: p.t.Owner, Attempt: p.t.Attempt, Booked: timeOf(p.t.Booked), Started: timeOf(p.t.Started), Ended: timeOf(p.t.Ended)}
 			if st == StateDone || st == StateError {
 				ts[i].Result = p.result
@@ -369,7 +403,7 @@ func importSteps(ctx context.Context, store Store, spec ExperimentSpec, n int, p
 		case StateDone, StateError:
 			err = store.Propose(ctx, spec.Key, []Proposal{{ID: t.ID, Values: p.values, Owner: owner, LeaseTTL: time.Hour}})
 			l := Lease{ID: t.ID, Attempt: 1}
-			for _, rep := range t.Reports {
+			for _, rep := range p.reports {
 				if err == nil {
 					err = store.Report(ctx, spec.Key, l, rep)
 				}
@@ -434,6 +468,15 @@ func importValues(s *space.Space, m map[string]json.RawMessage) (space.Values, e
 func importResult(er *exportResult) (Result, error) {
 	r := er.Result
 	var err error
+	switch st := er.Status.(type) {
+	case nil:
+	case string:
+		if err := r.Status.UnmarshalText([]byte(st)); err != nil {
+			return r, fmt.Errorf("status %q: want \"ok\", \"fail\" or \"none\"", st)
+		}
+	default:
+		return r, fmt.Errorf("status %v: want \"ok\", \"fail\" or \"none\"", st)
+	}
 	if r.Loss, err = readFloat(er.Loss); err != nil {
 		return r, fmt.Errorf("loss: %w", err)
 	}
@@ -444,7 +487,31 @@ func importResult(er *exportResult) (Result, error) {
 		return r, fmt.Errorf("true_loss: %w", err)
 	}
 	r.Extras = numbersToFloat(r.Extras)
+	if err := restoreNonFinite(r.Extras, er.ExtrasNonFinite); err != nil {
+		return r, err
+	}
+	if err := CheckResult(r); err != nil {
+		return r, err
+	}
 	return r, nil
+}
+
+func importReports(ers []exportReport) ([]Report, error) {
+	if ers == nil {
+		return nil, nil
+	}
+	rs := make([]Report, len(ers))
+	for i, er := range ers {
+		v, err := readFloat(er.Value)
+		if err != nil {
+			return nil, fmt.Errorf("report of step %d: %w", er.Step, err)
+		}
+		if er.Value == nil {
+			return nil, fmt.Errorf("report of step %d has no value", er.Step)
+		}
+		rs[i] = Report{Step: er.Step, Value: v}
+	}
+	return rs, nil
 }
 
 // numbersToFloat turns the json.Numbers that UseNumber left in extras into

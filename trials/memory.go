@@ -483,6 +483,9 @@ func (e *memExp) finish(l Lease, state State, r Result, now time.Time) error {
 	if err != nil {
 		return err
 	}
+	if err := CheckResult(r); err != nil {
+		return fmt.Errorf("finish trial %d of %q: %w", l.ID, e.Key, err)
+	}
 	if state == StateDone {
 		r = r.Normalize()
 	}

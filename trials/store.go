@@ -191,6 +191,7 @@ type Store interface {
 	// StateDone (the result normalized) or StateError. Finishing a finished
 	// trial again with the same lease, state and result returns nil; any
 	// other finish of a finished trial, or a stale lease, is ErrConflict.
+	// A result that [CheckResult] refuses is an error wrapping ErrResult.
 	Finish(ctx context.Context, exp string, l Lease, state State, r Result) error
 	// Requeue makes trials queued again: running ones (their lease ends),
 	// canceled ones and error ones; done and queued trials are left as
@@ -372,7 +373,8 @@ func ExpiredResult(attempt, maxAttempts int, owner string) Result {
 }
 
 // CheckLoad checks the trials and missing IDs given to [Loader.Load]: every
-// ID from 0 to their number, once, and states a loaded trial may have. It
+// ID from 0 to their number, once, states a loaded trial may have, and
+// results a store keeps ([CheckResult]). It
 // returns the number of IDs.
 func CheckLoad(ts []Trial, missing []ID) (int, error) {
 	n := len(ts) + len(missing)
@@ -389,7 +391,11 @@ func CheckLoad(ts []Trial, missing []ID) (int, error) {
 			return 0, err
 		}
 		switch ts[i].State {
-		case StateQueued, StateDone, StateError, StateCanceled:
+		case StateQueued, StateCanceled:
+		case StateDone, StateError:
+			if err := CheckResult(ts[i].Result); err != nil {
+				return 0, fmt.Errorf("trials: load: trial %d: %w", ts[i].ID, err)
+			}
 		default:
 			return 0, fmt.Errorf("trials: load: trial %d has state %v: want queued, done, error or canceled", ts[i].ID, ts[i].State)
 		}

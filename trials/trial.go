@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"maps"
 	"math"
+	"reflect"
 	"slices"
 	"strconv"
 	"time"
@@ -192,10 +193,11 @@ func (r Result) Equal(o Result) bool {
 		return true
 	}
 	// Extras are JSON-able: compare their JSON forms, which is what a
-	// durable store keeps.
-	a, err1 := json.Marshal(r.Extras)
-	b, err2 := json.Marshal(o.Extras)
-	return err1 == nil && err2 == nil && string(a) == string(b)
+	// durable store keeps, with the non-finite numbers JSON cannot hold
+	// written as Export writes them (so NaN equals NaN here too).
+	a, pa, err1 := encodeExtras(r.Extras)
+	b, pb, err2 := encodeExtras(o.Extras)
+	return err1 == nil && err2 == nil && string(a) == string(b) && slices.Equal(pa, pb)
 }
 
 // A Report is an intermediate value the objective reported while running
@@ -245,10 +247,13 @@ func (t Trial) Clone() Trial {
 }
 
 // Clone returns a deep copy of r: its extras to any depth of maps and
-// slices, and its attachment bytes.
+// slices, and its attachment bytes. A map or slice that appears twice in the
+// extras (or contains itself) is copied once, and the copy appears in its
+// places.
 func (r Result) Clone() Result {
 	if r.Extras != nil {
-		r.Extras = deepCopy(r.Extras).(map[string]any)
+		var memo map[memoKey]any
+		r.Extras = deepCopy(r.Extras, &memo).(map[string]any)
 	}
 	if r.Attachments != nil {
 		a := make(map[string][]byte, len(r.Attachments))
@@ -260,20 +265,51 @@ func (r Result) Clone() Result {
 	return r
 }
 
+// memoKey is a map (n = -1) or a slice of n elements.
+type memoKey struct {
+	p uintptr
+	n int
+}
+
 // deepCopy copies the maps and slices of a JSON-like value; other values
-// are returned as they are.
-func deepCopy(v any) any {
+// are returned as they are. *memo maps the maps and []any slices copied so
+// far to their copies (made when first needed), so that a cycle ends.
+func deepCopy(v any, memo *map[memoKey]any) any {
 	switch x := v.(type) {
 	case map[string]any:
+		if x == nil {
+			return x
+		}
+		if *memo == nil {
+			*memo = map[memoKey]any{}
+		}
+		p := memoKey{reflect.ValueOf(x).Pointer(), -1}
+		if c, ok := (*memo)[p]; ok {
+			return c
+		}
 		m := make(map[string]any, len(x))
+		(*memo)[p] = m
 		for k, e := range x {
-			m[k] = deepCopy(e)
+			m[k] = deepCopy(e, memo)
 		}
 		return m
 	case []any:
+		if x == nil {
+			return x
+		}
+		if *memo == nil {
+			*memo = map[memoKey]any{}
+		}
+		p := memoKey{reflect.ValueOf(x).Pointer(), len(x)}
+		if c, ok := (*memo)[p]; ok {
+			return c
+		}
 		s := make([]any, len(x))
+		if len(x) > 0 {
+			(*memo)[p] = s
+		}
 		for i, e := range x {
-			s[i] = deepCopy(e)
+			s[i] = deepCopy(e, memo)
 		}
 		return s
 	case []byte:
