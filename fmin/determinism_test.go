@@ -2,9 +2,10 @@ package fmin_test
 
 import (
 	"context"
+	"fmt"
 	"math"
-	"math/rand/v2"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -149,13 +150,19 @@ func TestSeedDeterminism(t *testing.T) {
 }
 
 // TestParallelSameTrials: random search proposes the same point for each ID
-// whatever the parallelism, even when trials finish out of order.
+// whatever the parallelism, even when trials finish out of order. Each
+// even trial returns only once the next trial is recorded, so that trials
+// finish out of ID order, two at least at once, whatever the machine's load.
 func TestParallelSameTrials(t *testing.T) {
 	t.Parallel()
 	s := detSpace(t)
 	const n, seed = 200, 11
 	var inFlight, maxInFlight atomic.Int64
-	sleepy := func(ctx context.Context, tr *fmin.Trial) (trials.Result, error) {
+	recorded := make([]chan struct{}, n)
+	for i := range recorded {
+		recorded[i] = make(chan struct{})
+	}
+	swapped := func(ctx context.Context, tr *fmin.Trial) (trials.Result, error) {
 		k := inFlight.Add(1)
 		defer inFlight.Add(-1)
 		for {
@@ -164,15 +171,21 @@ func TestParallelSameTrials(t *testing.T) {
 				break
 			}
 		}
-		// 100 to 500 µs, fixed per trial, so that trials finish in an order
-		// other than their IDs'.
-		d := time.Duration(100+rand.New(rand.NewPCG(uint64(tr.ID()), 99)).IntN(400)) * time.Microsecond
-		time.Sleep(d)
+		if id := int(tr.ID()); id%2 == 0 && id+1 < n {
+			select {
+			case <-recorded[id+1]:
+			case <-time.After(10 * time.Second):
+				return trials.Result{}, fmt.Errorf("trial %d was never recorded", id+1)
+			}
+		}
 		return detObjective(ctx, tr)
 	}
-	var order []trials.ID // trials in the order they finished
-	par := detRun(t, s, sleepy, fmin.Options{MaxEvals: n, Seed: seed, Parallelism: 8,
-		OnTrial: func(tr trials.Trial) { order = append(order, tr.ID) }})
+	var order []trials.ID // trials in the order they were recorded
+	par := detRun(t, s, swapped, fmin.Options{MaxEvals: n, Seed: seed, Parallelism: 8,
+		OnTrial: func(tr trials.Trial) {
+			order = append(order, tr.ID)
+			close(recorded[tr.ID])
+		}})
 	seq := detRun(t, s, nil, fmin.Options{MaxEvals: n, Seed: seed, Parallelism: 1})
 
 	if par.Evaluated != n || seq.Evaluated != n {
@@ -189,8 +202,10 @@ func TestParallelSameTrials(t *testing.T) {
 	if len(order) != n {
 		t.Fatalf("OnTrial saw %d trials, want %d", len(order), n)
 	}
-	if slices.IsSorted(order) {
-		t.Errorf("trials finished in ID order: the test did not exercise out-of-order completion")
+	for i := 0; i+1 < n; i += 2 {
+		if a, b := slices.Index(order, trials.ID(i)), slices.Index(order, trials.ID(i+1)); a < b {
+			t.Fatalf("trial %d was recorded before trial %d: the test did not exercise out-of-order completion", i, i+1)
+		}
 	}
 	t.Logf("max in flight %d; first trials to finish: %v", maxInFlight.Load(), order[:16])
 }
@@ -234,31 +249,64 @@ func TestResumeMatchesOneRun(t *testing.T) {
 }
 
 // With Deterministic, a parallel TPE search gives the same trials whatever
-// the order in which its objectives finish.
+// the order in which its objectives finish. Deterministic proposes in
+// batches of Parallelism (IDs 4b to 4b+3 here): in one run each trial of a
+// batch returns only after the one before it in ID order, in the other
+// only after the one after it, so the completion orders differ by
+// construction; the test checks that they did.
 func TestDeterministicParallelTPE(t *testing.T) {
 	t.Parallel()
 	s, err := space.New(space.Dict{"x": space.Uniform("x", -5, 5), "y": space.LogUniform("y", 1e-3, 10), "c": space.Choice("c", "a", "b", "c")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	run := func(jitter uint64) []trials.Trial {
+	const n, par = 60, 4
+	run := func(reverse bool) (ts []trials.Trial, order []trials.ID) {
+		returned := make([]chan struct{}, n)
+		for i := range returned {
+			returned[i] = make(chan struct{})
+		}
+		var mu sync.Mutex
 		f := func(_ context.Context, tr *fmin.Trial) (trials.Result, error) {
-			// A different completion order on each run.
-			time.Sleep(time.Duration((uint64(tr.ID())*jitter)%7) * 200 * time.Microsecond)
+			id := int(tr.ID())
+			// The trial this one waits for, in the same batch.
+			after := id - 1
+			if reverse {
+				after = id + 1
+			}
+			if after/par == id/par && after >= 0 && after < n {
+				select {
+				case <-returned[after]:
+				case <-time.After(10 * time.Second):
+					return trials.Result{}, fmt.Errorf("trial %d never returned", after)
+				}
+			}
 			c := tr.Config().(map[string]any)
 			x, y := c["x"].(float64), c["y"].(float64)
+			mu.Lock()
+			order = append(order, tr.ID())
+			mu.Unlock()
+			close(returned[id])
 			return trials.OK((x-1)*(x-1) + math.Abs(math.Log10(y))), nil
 		}
-		res, err := fmin.Minimize(context.Background(), f, s, &fmin.Options{MaxEvals: 60, Parallelism: 4, Deterministic: true, Seed: 21})
+		res, err := fmin.Minimize(context.Background(), f, s, &fmin.Options{MaxEvals: n, Parallelism: par, Deterministic: true, Seed: 21, Progress: fmin.ProgressOff})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return res.Trials.All()
+		return res.Trials.All(), order
 	}
-	a, b := run(3), run(5)
+	a, orderA := run(false)
+	b, orderB := run(true)
+	if len(a) != n || len(b) != n {
+		t.Fatalf("%d and %d trials, want %d", len(a), len(b), n)
+	}
+	if slices.Equal(orderA, orderB) {
+		t.Fatalf("both runs' objectives finished in the order %v: the test did not vary the completion order", orderA)
+	}
+	t.Logf("completion orders begin %v and %v", orderA[:8], orderB[:8])
 	for i := range a {
-		if a[i].ID != b[i].ID || !detSameValues(a[i].Values, b[i].Values) {
-			t.Fatalf("trial %d differs between runs: %v and %v", a[i].ID, a[i].Values, b[i].Values)
+		if a[i].ID != b[i].ID || a[i].State != b[i].State || !detSameValues(a[i].Values, b[i].Values) || a[i].Result.Loss != b[i].Result.Loss {
+			t.Fatalf("trial %d differs between runs: %v %v and %v %v", a[i].ID, a[i].Values, a[i].Result.Loss, b[i].Values, b[i].Result.Loss)
 		}
 	}
 }

@@ -75,35 +75,33 @@ func TestNoStopRule(t *testing.T) {
 }
 
 // A timeout stops the search between 1x and 1x + 3 s, and the trials it
-// interrupted are canceled.
+// interrupted are canceled. The first four trials return at once and every
+// later one blocks until its context ends, so that whatever the machine's
+// load, four trials are done and the ones running at the timeout are
+// canceled by it.
 func TestTimeout(t *testing.T) {
 	t.Parallel()
 	s := mustSpace(t, space.Dict{"x": space.Uniform("x", -5, 5)})
-	slow := fmin.LossFunc(func(ctx context.Context, cfg any) (float64, error) {
-		select {
-		case <-time.After(40 * time.Millisecond):
-			return xOf(cfg), nil
-		case <-ctx.Done():
-			return 0, ctx.Err()
+	const quick = 4
+	slow := func(ctx context.Context, tr *fmin.Trial) (trials.Result, error) {
+		if tr.ID() < quick {
+			return trials.OK(xOf(tr.Config())), nil
 		}
-	})
+		<-ctx.Done()
+		return trials.Result{}, ctx.Err()
+	}
 	const timeout = 300 * time.Millisecond
 	start := time.Now()
 	res, err := fmin.Minimize(context.Background(), slow, s, &fmin.Options{Timeout: timeout, Parallelism: 2, Seed: 1})
 	elapsed := time.Since(start)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Stop != fmin.StopTimeout {
-		t.Errorf("Stop = %v, want timeout", res.Stop)
-	}
-	if elapsed < timeout || elapsed > timeout+3*time.Second {
-		t.Errorf("elapsed %v, want in [%v, %v]", elapsed, timeout, timeout+3*time.Second)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, fmin.StopTimeout, res.Stop)
+	assert.GreaterOrEqual(t, elapsed, timeout)
+	assert.LessOrEqual(t, elapsed, timeout+3*time.Second)
 	c := res.Trials.Counts()
-	if c[trials.StateDone] == 0 || c[trials.StateCanceled] == 0 || c[trials.StateRunning] != 0 {
-		t.Errorf("counts %v: want some done, the interrupted ones canceled, none running", c)
-	}
+	assert.Equal(t, quick, c[trials.StateDone], "counts %v", c)
+	assert.Positive(t, c[trials.StateCanceled], "counts %v: the trials running at the timeout must be canceled", c)
+	assert.Zero(t, c[trials.StateRunning], "counts %v", c)
 }
 
 // HyperOpt's loss_threshold test: x² on U(-10, 10), no budget.
@@ -350,43 +348,58 @@ func TestErrorLimit(t *testing.T) {
 }
 
 // Canceling the caller's context stops the search with its error; the
-// running trials are canceled, and resuming runs them again.
+// running trials are canceled, and resuming runs them again. The first five
+// trials return at once and every later one blocks until its context ends;
+// the test cancels once five are recorded and a blocking one runs, so that
+// the cancellation always finds a trial to cancel.
 func TestCancel(t *testing.T) {
 	t.Parallel()
 	s := mustSpace(t, space.Dict{"x": space.Uniform("x", -5, 5)})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	f := fmin.LossFunc(func(ctx context.Context, cfg any) (float64, error) {
-		select {
-		case <-time.After(5 * time.Millisecond):
-			return xOf(cfg), nil
-		case <-ctx.Done():
-			return 0, ctx.Err()
+	const quick = 5
+	blocking := make(chan struct{})
+	var once sync.Once
+	f := func(ctx context.Context, tr *fmin.Trial) (trials.Result, error) {
+		if tr.ID() < quick {
+			return trials.OK(xOf(tr.Config())), nil
 		}
-	})
+		once.Do(func() { close(blocking) })
+		<-ctx.Done()
+		return trials.Result{}, ctx.Err()
+	}
+	recorded := make(chan struct{})
+	go func() {
+		select {
+		case <-recorded:
+		case <-ctx.Done():
+			return
+		}
+		select {
+		case <-blocking:
+		case <-ctx.Done():
+		}
+		cancel()
+	}()
 	store := trials.NewMemory(nil)
 	done := 0
 	res, err := fmin.Minimize(ctx, f, s, &fmin.Options{MaxEvals: 100, Parallelism: 3, Store: store, Experiment: "e", Seed: 9,
 		OnTrial: func(trials.Trial) {
-			if done++; done == 5 {
-				cancel()
+			if done++; done == quick {
+				close(recorded)
 			}
 		}})
-	if !errors.Is(err, context.Canceled) || res.Stop != fmin.StopCanceled {
-		t.Fatalf("stop %v, err %v; want canceled", res.Stop, err)
-	}
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, fmin.StopCanceled, res.Stop)
 	c := res.Trials.Counts()
-	if c[trials.StateCanceled] == 0 || c[trials.StateRunning] != 0 || c[trials.StateDone] < 5 {
-		t.Errorf("counts after cancel %v", c)
-	}
-	res2, err := fmin.Minimize(context.Background(), f, s, &fmin.Options{MaxEvals: 20, Store: store, Experiment: "e"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c2 := res2.Trials.Counts()
-	if c2[trials.StateCanceled] != 0 || c2[trials.StateDone] != 20 || res2.Trials.Len() != 20 {
-		t.Errorf("resumed counts %v over %d trials; want 20 done", c2, res2.Trials.Len())
-	}
+	assert.Equal(t, quick, c[trials.StateDone], "counts after cancel %v", c)
+	assert.Positive(t, c[trials.StateCanceled], "counts after cancel %v", c)
+	assert.Zero(t, c[trials.StateRunning], "counts after cancel %v", c)
+
+	res2, err := fmin.Minimize(context.Background(), quadratic, s, &fmin.Options{MaxEvals: 20, Store: store, Experiment: "e"})
+	require.NoError(t, err)
+	assert.Equal(t, map[trials.State]int{trials.StateDone: 20}, res2.Trials.Counts(), "resumed")
+	assert.Equal(t, 20, res2.Trials.Len())
 }
 
 // A trial over TrialTimeout ends in error; one that ignores its context is
@@ -426,33 +439,40 @@ func TestTrialTimeout(t *testing.T) {
 	}
 }
 
-// Parallelism 8 runs 8 objectives at once, race-free.
+// Parallelism 8 runs 8 objectives at once, and never more, race-free. The
+// first 8 objectives wait until all 8 run (the wait's deadline only turns
+// a driver that cannot run 8 at once into a failure instead of a hang).
 func TestParallelism(t *testing.T) {
 	t.Parallel()
 	s := mustSpace(t, space.Dict{"x": space.Uniform("x", -5, 5)})
-	var now, peak atomic.Int32
-	f := fmin.LossFunc(func(_ context.Context, cfg any) (float64, error) {
+	const par = 8
+	var now, peak, started atomic.Int32
+	allIn := make(chan struct{})
+	f := func(_ context.Context, tr *fmin.Trial) (trials.Result, error) {
 		n := now.Add(1)
+		defer now.Add(-1)
 		for {
 			p := peak.Load()
 			if n <= p || peak.CompareAndSwap(p, n) {
 				break
 			}
 		}
-		time.Sleep(2 * time.Millisecond)
-		now.Add(-1)
-		return xOf(cfg), nil
-	})
-	res, err := fmin.Minimize(context.Background(), f, s, &fmin.Options{MaxEvals: 200, Parallelism: 8, Seed: 11})
-	if err != nil {
-		t.Fatal(err)
+		if k := started.Add(1); k == par {
+			close(allIn)
+		}
+		if tr.ID() < par {
+			select {
+			case <-allIn:
+			case <-time.After(10 * time.Second):
+				return trials.Result{}, errors.New("the first 8 objectives never ran at once")
+			}
+		}
+		return trials.OK(xOf(tr.Config())), nil
 	}
-	if p := peak.Load(); p < 2 || p > 8 {
-		t.Errorf("peak concurrency %d, want 2..8", p)
-	}
-	if c := res.Trials.Counts(); c[trials.StateDone] != 200 {
-		t.Errorf("counts %v, want 200 done", c)
-	}
+	res, err := fmin.Minimize(context.Background(), f, s, &fmin.Options{MaxEvals: 200, Parallelism: par, Seed: 11, ErrorLimit: -1})
+	require.NoError(t, err)
+	assert.Equal(t, int32(par), peak.Load(), "peak concurrency")
+	assert.Equal(t, map[trials.State]int{trials.StateDone: 200}, res.Trials.Counts())
 }
 
 // exhausting proposes n points, then none.

@@ -77,22 +77,28 @@ func TestClaimRetriedWithRequestID(t *testing.T) {
 
 // An asked trial whose evaluation outlasts its lease is not handed out
 // again while its optimizer lives: the optimizer keeps the lease alive.
-// After Close, the lease expires and the trial is taken over.
+// After Close, the lease expires and the trial is taken over. Leases
+// expire when the test advances the store's clock, never because the
+// machine is slow.
 func TestAskKeepsLeasesAlive(t *testing.T) {
 	t.Parallel()
 	s, err := space.New(space.Dict{"x": space.Uniform("x", -1, 1)})
 	require.NoError(t, err)
 	ctx := t.Context()
-	store := trials.NewMemory(nil)
-	const ttl = 60 * time.Millisecond
+	clock := newFakeClock()
+	mem := trials.NewMemory(&trials.MemoryOptions{Now: clock.Now})
+	store := &beatWatch{Store: mem, clock: clock}
+	const ttl = 60 * time.Millisecond // heartbeats every 20 ms of real time
 	o, err := fmin.NewOptimizer(ctx, s, &fmin.Options{MaxEvals: 10, Store: store, Algorithm: random.Search{}, LeaseTTL: ttl, Owner: "a"})
 	require.NoError(t, err)
 	first, err := o.Ask(ctx, 1)
 	require.NoError(t, err)
-	time.Sleep(5 * ttl) // a long evaluation
+	// A long evaluation: the lease expires, and the optimizer extends it.
+	store.Expire()
+	require.True(t, store.WaitBeats(map[trials.ID]int{first[0].ID: 1}), "the optimizer never extended the asked trial's lease")
 
 	// Another evaluator looking for work finds nothing to take over.
-	_, err = store.Reserve(ctx, "default", "b", ttl)
+	_, err = mem.Reserve(ctx, "default", "b", ttl)
 	require.ErrorIs(t, err, trials.ErrNoQueued, "the asked trial was taken over while its asker lived")
 	second, err := o.Ask(ctx, 1)
 	require.NoError(t, err)
@@ -101,7 +107,7 @@ func TestAskKeepsLeasesAlive(t *testing.T) {
 	require.NoError(t, o.Report(ctx, first[0].ID, 1, 0.5))
 	require.NoError(t, o.Heartbeat(ctx, first[0].ID))
 	require.NoError(t, o.Tell(ctx, first[0].ID, trials.OK(0.25)))
-	got, err := store.Get(ctx, "default", first[0].ID)
+	got, err := mem.Get(ctx, "default", first[0].ID)
 	require.NoError(t, err)
 	assert.Equal(t, trials.StateDone, got.State)
 	assert.Equal(t, 1, got.Attempt)
@@ -109,9 +115,12 @@ func TestAskKeepsLeasesAlive(t *testing.T) {
 
 	// Close: the second trial's lease is no longer kept, and another
 	// evaluator takes it over once it expires.
+	// (A heartbeat begun before Close may still land: the clock advances
+	// again until the lease stays expired.)
 	require.NoError(t, o.Close())
 	require.Eventually(t, func() bool {
-		tr, err := store.Reserve(ctx, "default", "b", time.Hour)
+		clock.Advance(time.Hour)
+		tr, err := mem.Reserve(ctx, "default", "b", time.Hour)
 		return err == nil && tr.ID == second[0].ID && tr.Attempt == 2
 	}, 5*time.Second, 10*time.Millisecond)
 	err = o.Tell(ctx, second[0].ID, trials.OK(1))
