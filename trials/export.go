@@ -515,7 +515,8 @@ func importReports(ers []exportReport) ([]Report, error) {
 }
 
 // numbersToFloat turns the json.Numbers that UseNumber left in extras into
-// float64 or int64, as a plain decode would give floats.
+// float64, as a plain decode would, and a number beyond float64's range
+// (which a plain decode refuses) into its text, a string.
 func numbersToFloat(m map[string]any) map[string]any {
 	for k, v := range m {
 		m[k] = numberValue(v)
