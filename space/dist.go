@@ -198,6 +198,16 @@ func (d Dist) check() (msg string, err error) {
 		if math.IsInf(d.High-d.Low, 0) {
 			return fmt.Sprintf("%v range from low=%s to high=%s is wider than float64 can hold", d.Kind, g(d.Low), g(d.High)), ErrBounds
 		}
+		// The algorithms model a range by its width (of logarithms for a
+		// log kind): a subnormal one gives NaN proposals.
+		w := d.High - d.Low
+		if d.Kind.Log() {
+			w = math.Log(d.High) - math.Log(d.Low)
+		}
+		if !(w >= math.SmallestNonzeroFloat64*(1<<52)) {
+			return fmt.Sprintf("%v range from low=%s to high=%s is too narrow: its width %s (of logarithms for a log kind) must be a normal float64, at least %g",
+				d.Kind, g(d.Low), g(d.High), g(w), math.SmallestNonzeroFloat64*(1<<52)), ErrBounds
+		}
 		if d.Kind.Quantized() && math.Max(math.Abs(d.Low), math.Abs(d.High))/d.Q > maxGridIndex {
 			return fmt.Sprintf("%v q=%s is too small for bounds low=%s high=%s: the grid overflows float64", d.Kind, g(d.Q), g(d.Low), g(d.High)), ErrBounds
 		}

@@ -45,7 +45,7 @@ const jsonVersion = 1
 func (s *Space) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteString(`{"hyperopt_space":1,"root":`)
-	w := jsonWriter{s: s, b: &b, written: make([]bool, len(s.params))}
+	w := jsonWriter{s: s, b: &b, written: make([]bool, len(s.params)), onPath: map[containerKey]bool{}}
 	if err := w.node(s.root, "$.root"); err != nil {
 		return nil, err
 	}
@@ -69,6 +69,11 @@ type jsonWriter struct {
 	s       *Space
 	b       *bytes.Buffer
 	written []bool
+	// onPath holds the maps and slices of a constant being written, and
+	// depth their number: a constant changed after New to contain itself
+	// or nest deeper than MaxDepth is an error, not a crash.
+	onPath map[containerKey]bool
+	depth  int
 }
 
 func fmtFloat(x float64) string {
@@ -168,6 +173,26 @@ func (w *jsonWriter) node(n *cnode, path string) error {
 	return nil
 }
 
+// enter marks a map, slice or array of a constant as being written.
+func (w *jsonWriter) enter(v reflect.Value, path string) (func(), error) {
+	if w.depth >= MaxDepth {
+		return nil, &Error{Path: path, Msg: fmt.Sprintf("the constant nests deeper than %d", MaxDepth), Err: ErrStructure}
+	}
+	var k containerKey
+	if v.Kind() != reflect.Array {
+		k = containerKey{p: uintptr(v.UnsafePointer()), len: v.Len(), t: v.Type()}
+		if k.p != 0 && w.onPath[k] {
+			return nil, &Error{Path: path, Msg: "the constant contains itself", Err: ErrStructure}
+		}
+		w.onPath[k] = true
+	}
+	w.depth++
+	return func() {
+		w.depth--
+		delete(w.onPath, k)
+	}, nil
+}
+
 // value writes a constant as JSON, refusing what JSON cannot hold.
 func (w *jsonWriter) value(v reflect.Value, path string) error {
 	if !v.IsValid() {
@@ -203,6 +228,11 @@ func (w *jsonWriter) value(v reflect.Value, path string) error {
 			w.b.WriteString("null")
 			return nil
 		}
+		leave, err := w.enter(v, path)
+		if err != nil {
+			return err
+		}
+		defer leave()
 		w.b.WriteByte('[')
 		for i := range v.Len() {
 			if i > 0 {
@@ -221,6 +251,11 @@ func (w *jsonWriter) value(v reflect.Value, path string) error {
 			w.b.WriteString("null")
 			return nil
 		}
+		leave, err := w.enter(v, path)
+		if err != nil {
+			return err
+		}
+		defer leave()
 		keys := make([]string, 0, v.Len())
 		for _, k := range v.MapKeys() {
 			keys = append(keys, k.String())
@@ -266,8 +301,16 @@ func (s *Space) UnmarshalJSON(data []byte) error {
 	if !ok {
 		return &Error{Path: "$", Msg: `missing "root"`, Err: ErrStructure}
 	}
+	// The root is decoded once, in one pass: decoding each node's raw
+	// bytes again at every level was quadratic in the nesting depth.
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var tree any
+	if err := dec.Decode(&tree); err != nil {
+		return &Error{Path: "$.root", Msg: err.Error(), Err: ErrStructure}
+	}
 	r := jsonReader{params: map[string]*Param{}}
-	root, err := r.node(raw, "$.root")
+	root, err := r.node(tree, "$.root", 0)
 	if err != nil {
 		return err
 	}
@@ -283,7 +326,7 @@ type jsonReader struct {
 	params map[string]*Param
 }
 
-func onlyKeys(m map[string]json.RawMessage, path string, allowed ...string) error {
+func onlyKeys[V any](m map[string]V, path string, allowed ...string) error {
 	for k := range m {
 		if !slices.Contains(allowed, k) {
 			return &Error{Path: path, Msg: fmt.Sprintf("unknown key %q (allowed: %s)", k, strings.Join(allowed, ", ")), Err: ErrStructure}
@@ -310,9 +353,13 @@ var distNames = map[string]Dist{
 	"pchoice":         {Kind: KindChoice},
 }
 
-func (r *jsonReader) node(raw json.RawMessage, path string) (any, error) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
+// node reads a node at depth levels below the root (see MaxDepth).
+func (r *jsonReader) node(v any, path string, depth int) (any, error) {
+	if depth > MaxDepth {
+		return nil, &Error{Path: path, Msg: fmt.Sprintf("the space nests deeper than %d", MaxDepth), Err: ErrStructure}
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
 		return nil, &Error{Path: path, Msg: "a node must be a JSON object", Err: ErrStructure}
 	}
 	form := ""
@@ -333,8 +380,8 @@ func (r *jsonReader) node(raw json.RawMessage, path string) (any, error) {
 		if err := onlyKeys(m, path, "ref"); err != nil {
 			return nil, err
 		}
-		var label string
-		if err := json.Unmarshal(m["ref"], &label); err != nil {
+		label, ok := m["ref"].(string)
+		if !ok {
 			return nil, &Error{Path: path + ".ref", Msg: "must be a string", Err: ErrStructure}
 		}
 		p, ok := r.params[label]
@@ -346,8 +393,8 @@ func (r *jsonReader) node(raw json.RawMessage, path string) (any, error) {
 		if err := onlyKeys(m, path, "dict"); err != nil {
 			return nil, err
 		}
-		var d map[string]json.RawMessage
-		if err := json.Unmarshal(m["dict"], &d); err != nil || d == nil {
+		d, ok := m["dict"].(map[string]any)
+		if !ok {
 			return nil, &Error{Path: path + ".dict", Msg: "must be an object", Err: ErrStructure}
 		}
 		keys := make([]string, 0, len(d))
@@ -357,7 +404,7 @@ func (r *jsonReader) node(raw json.RawMessage, path string) (any, error) {
 		slices.Sort(keys) // the order the writer used, so refs follow definitions
 		out := make(Dict, len(d))
 		for _, k := range keys {
-			v, err := r.node(d[k], path+".dict["+strconv.Quote(k)+"]")
+			v, err := r.node(d[k], path+".dict["+strconv.Quote(k)+"]", depth+1)
 			if err != nil {
 				return nil, err
 			}
@@ -368,34 +415,28 @@ func (r *jsonReader) node(raw json.RawMessage, path string) (any, error) {
 		if err := onlyKeys(m, path, "list"); err != nil {
 			return nil, err
 		}
-		return r.nodes(m["list"], path+".list")
+		return r.nodes(m["list"], path+".list", depth+1)
 	case "const":
 		if err := onlyKeys(m, path, "const"); err != nil {
 			return nil, err
 		}
-		dec := json.NewDecoder(bytes.NewReader(m["const"]))
-		dec.UseNumber()
-		var v any
-		if err := dec.Decode(&v); err != nil {
-			return nil, &Error{Path: path + ".const", Msg: err.Error(), Err: ErrStructure}
-		}
-		c, err := constFromJSON(v, path+".const")
+		c, err := constFromJSON(m["const"], path+".const")
 		if err != nil {
 			return nil, err
 		}
 		return Const(c), nil
 	}
-	return r.param(m, path)
+	return r.param(m, path, depth)
 }
 
-func (r *jsonReader) nodes(raw json.RawMessage, path string) (List, error) {
-	var l []json.RawMessage
-	if err := json.Unmarshal(raw, &l); err != nil || l == nil {
+func (r *jsonReader) nodes(v any, path string, depth int) (List, error) {
+	l, ok := v.([]any)
+	if !ok {
 		return nil, &Error{Path: path, Msg: "must be an array", Err: ErrStructure}
 	}
 	out := make(List, len(l))
 	for i, x := range l {
-		v, err := r.node(x, fmt.Sprintf("%s[%d]", path, i))
+		v, err := r.node(x, fmt.Sprintf("%s[%d]", path, i), depth)
 		if err != nil {
 			return nil, err
 		}
@@ -404,12 +445,13 @@ func (r *jsonReader) nodes(raw json.RawMessage, path string) (List, error) {
 	return out, nil
 }
 
-func (r *jsonReader) param(m map[string]json.RawMessage, path string) (any, error) {
-	var label, name string
-	if err := json.Unmarshal(m["param"], &label); err != nil {
+func (r *jsonReader) param(m map[string]any, path string, depth int) (any, error) {
+	label, ok := m["param"].(string)
+	if !ok {
 		return nil, &Error{Path: path + ".param", Msg: "must be a string", Err: ErrStructure}
 	}
-	if err := json.Unmarshal(m["dist"], &name); err != nil {
+	name, ok := m["dist"].(string)
+	if !ok {
 		return nil, &Error{Path: path + ".dist", Label: label, Msg: "must be a distribution name", Err: ErrStructure}
 	}
 	d, ok := distNames[name]
@@ -437,8 +479,8 @@ func (r *jsonReader) param(m map[string]json.RawMessage, path string) (any, erro
 		if !ok {
 			return 0, &Error{Path: path, Label: label, Msg: fmt.Sprintf("%s needs %q", name, key), Err: ErrStructure}
 		}
-		var x float64
-		if err := json.Unmarshal(raw, &x); err != nil {
+		x, err := jsonNumber(raw)
+		if err != nil {
 			return 0, &Error{Path: path + "." + key, Label: label, Msg: "must be a number", Err: ErrStructure}
 		}
 		return x, nil
@@ -468,14 +510,22 @@ func (r *jsonReader) param(m map[string]json.RawMessage, path string) (any, erro
 			return nil, &Error{Path: path, Label: label, Msg: `choice needs "options"`, Err: ErrStructure}
 		}
 		if name == "pchoice" {
-			if err := json.Unmarshal(m["p"], &d.Probs); err != nil || d.Probs == nil {
-				return nil, &Error{Path: path + ".p", Label: label, Msg: "must be an array of numbers", Err: ErrStructure}
+			ps, ok := m["p"].([]any)
+			bad := &Error{Path: path + ".p", Label: label, Msg: "must be an array of numbers", Err: ErrStructure}
+			if !ok {
+				return nil, bad
+			}
+			d.Probs = make([]float64, len(ps))
+			for i, x := range ps {
+				if d.Probs[i], err = jsonNumber(x); err != nil {
+					return nil, bad
+				}
 			}
 		}
 		// Register before reading the options, so that a ref inside them
 		// resolves to this choice and New reports the cycle.
 		r.params[label] = p
-		opts, err := r.nodes(raw, path+".options")
+		opts, err := r.nodes(raw, path+".options", depth+1)
 		if err != nil {
 			return nil, err
 		}
@@ -488,6 +538,15 @@ func (r *jsonReader) param(m map[string]json.RawMessage, path string) (any, erro
 	p.dist = d
 	r.params[label] = p
 	return p, nil
+}
+
+// jsonNumber returns the float64 of a number decoded with UseNumber.
+func jsonNumber(v any) (float64, error) {
+	n, ok := v.(json.Number)
+	if !ok {
+		return 0, fmt.Errorf("%v is not a number", v)
+	}
+	return n.Float64()
 }
 
 // constFromJSON converts a constant decoded with UseNumber: numbers with a

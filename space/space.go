@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"unicode/utf8"
 )
 
 // Space is a compiled, validated search space, made by [New]. It is
@@ -111,6 +112,7 @@ type compiler struct {
 	s       *Space
 	params  map[*Param]*cnode
 	onStack map[any]bool // params, maps and slices being compiled: a second visit is a cycle
+	depth   int          // dicts, lists and choices around the node being compiled
 }
 
 // containerKey identifies a map or slice for cycle detection.
@@ -133,7 +135,13 @@ func (c *compiler) compile(n any, path string) (*cnode, error) {
 	case []any:
 		return c.compileList(n, path)
 	case constant:
+		if err := c.checkConst(n.v, path); err != nil {
+			return nil, err
+		}
 		return &cnode{kind: cConst, value: n.v}, nil
+	}
+	if err := c.checkConst(n, path); err != nil {
+		return nil, err
 	}
 	return &cnode{kind: cConst, value: n}, nil
 }
@@ -150,6 +158,9 @@ func (c *compiler) compileParam(p *Param, path string) (*cnode, error) {
 	}
 	if p.label == "" {
 		return nil, &Error{Path: path, Msg: fmt.Sprintf("%v hyperparameter has an empty label", p.dist.Kind), Err: ErrEmptyLabel}
+	}
+	if !utf8.ValidString(p.label) {
+		return nil, &Error{Path: path, Msg: fmt.Sprintf("%v hyperparameter label %q is not valid UTF-8 (JSON could not keep it)", p.dist.Kind, p.label), Err: ErrStructure}
 	}
 	if _, dup := c.s.index[p.label]; dup {
 		return nil, &Error{Path: path, Label: p.label, Msg: "label used by two different hyperparameters (reuse the same *Param to share one)", Err: ErrDuplicateLabel}
@@ -179,6 +190,10 @@ func (c *compiler) compileParam(p *Param, path string) (*cnode, error) {
 	cn := &cnode{kind: cParam, param: idx}
 	c.params[p] = cn
 	if d.Kind == KindChoice {
+		if err := c.down(path); err != nil {
+			return nil, err
+		}
+		defer c.up()
 		c.onStack[p] = true
 		opts := make([]*cnode, len(p.options))
 		for i, o := range p.options {
@@ -198,8 +213,100 @@ func (c *compiler) enter(v reflect.Value, path string) (containerKey, error) {
 	if k.p != 0 && c.onStack[k] {
 		return k, &Error{Path: path, Msg: "the space contains itself", Err: ErrStructure}
 	}
+	if err := c.down(path); err != nil {
+		return k, err
+	}
 	c.onStack[k] = true
 	return k, nil
+}
+
+// MaxDepth is how deep a space may nest: the number of dicts, lists,
+// choices and levels of a constant's maps, slices and arrays on the way
+// from the root to any node. New refuses a deeper space, MarshalJSON a
+// constant changed since to nest deeper (or contain itself), and
+// UnmarshalJSON a deeper document; everything New accepts is written and
+// read back.
+const MaxDepth = 1000
+
+// down enters one level of nesting, up leaves it.
+func (c *compiler) down(path string) error {
+	if c.depth >= MaxDepth {
+		return &Error{Path: path, Msg: fmt.Sprintf("the space nests deeper than %d", MaxDepth), Err: ErrStructure}
+	}
+	c.depth++
+	return nil
+}
+
+func (c *compiler) up() { c.depth-- }
+
+// checkConst walks a constant's value as MarshalJSON would: it must not
+// contain itself, nest deeper than MaxDepth with the space around it, or
+// expand to more than maxExpanded containers.
+func (c *compiler) checkConst(v any, path string) error {
+	w := constWalker{onPath: map[containerKey]bool{}, depth: c.depth}
+	return w.walk(reflect.ValueOf(v), path)
+}
+
+type constWalker struct {
+	onPath map[containerKey]bool
+	depth  int
+	visits int
+}
+
+func (w *constWalker) walk(v reflect.Value, path string) error {
+	if !v.IsValid() {
+		return nil
+	}
+	switch v.Kind() {
+	case reflect.Interface:
+		if v.IsNil() {
+			return nil
+		}
+		return w.walk(v.Elem(), path)
+	case reflect.Slice, reflect.Array, reflect.Map:
+	default:
+		return nil
+	}
+	switch v.Type().Elem().Kind() {
+	case reflect.Interface, reflect.Slice, reflect.Array, reflect.Map:
+	default:
+		return nil // elements are leaves
+	}
+	if w.depth >= MaxDepth {
+		return &Error{Path: path, Msg: fmt.Sprintf("the constant nests deeper than %d with the space around it", MaxDepth), Err: ErrStructure}
+	}
+	if w.visits++; w.visits > maxExpanded {
+		return &Error{Path: path, Msg: fmt.Sprintf("the constant has more than %d maps and slices once shared ones are expanded", maxExpanded), Err: ErrStructure}
+	}
+	var k containerKey
+	if v.Kind() != reflect.Array {
+		if v.IsNil() {
+			return nil
+		}
+		k = containerKey{p: uintptr(v.UnsafePointer()), len: v.Len(), t: v.Type()}
+		if w.onPath[k] {
+			return &Error{Path: path, Msg: "the constant contains itself", Err: ErrStructure}
+		}
+		w.onPath[k] = true
+		defer delete(w.onPath, k)
+	}
+	w.depth++
+	defer func() { w.depth-- }()
+	if v.Kind() == reflect.Map {
+		it := v.MapRange()
+		for it.Next() {
+			if err := w.walk(it.Value(), fmt.Sprintf("%s[%v]", path, it.Key())); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for i := range v.Len() {
+		if err := w.walk(v.Index(i), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (c *compiler) compileDict(m map[string]any, path string) (*cnode, error) {
@@ -208,6 +315,7 @@ func (c *compiler) compileDict(m map[string]any, path string) (*cnode, error) {
 		return nil, err
 	}
 	defer delete(c.onStack, key)
+	defer c.up()
 	cn := &cnode{kind: cDict, keys: make([]string, 0, len(m))}
 	for k := range m {
 		cn.keys = append(cn.keys, k)
@@ -228,6 +336,7 @@ func (c *compiler) compileList(l []any, path string) (*cnode, error) {
 		return nil, err
 	}
 	defer delete(c.onStack, key)
+	defer c.up()
 	cn := &cnode{kind: cList, kids: make([]*cnode, len(l))}
 	for i, x := range l {
 		if cn.kids[i], err = c.compile(x, fmt.Sprintf("%s[%d]", path, i)); err != nil {
