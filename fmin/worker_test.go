@@ -50,8 +50,10 @@ func TestDriverAndWorkers(t *testing.T) {
 		err error
 	}
 	driven := make(chan driverOut, 1)
+	// Leases of a minute: no worker here dies, and no trial may be taken
+	// over because a loaded machine delayed a heartbeat.
 	go func() {
-		res, err := fmin.Minimize(ctx, nil, s, &fmin.Options{MaxEvals: n, Store: store, RemoteWorkers: true, QueueLen: 4, Seed: 7, LeaseTTL: time.Second})
+		res, err := fmin.Minimize(ctx, nil, s, &fmin.Options{MaxEvals: n, Store: store, RemoteWorkers: true, QueueLen: 4, Seed: 7, LeaseTTL: time.Minute})
 		driven <- driverOut{res, err}
 	}()
 	// Workers start once the driver created the experiment.
@@ -63,7 +65,7 @@ func TestDriverAndWorkers(t *testing.T) {
 	results := make([]*fmin.WorkerResult, 4)
 	for i := range results {
 		wg.Go(func() {
-			w := &fmin.Worker{Store: store, LeaseTTL: time.Second, IdleTimeout: 30 * time.Second}
+			w := &fmin.Worker{Store: store, LeaseTTL: time.Minute, IdleTimeout: 30 * time.Second}
 			res, err := w.Run(ctx, obj, s)
 			assert.NoError(t, err)
 			results[i] = res
