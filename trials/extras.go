@@ -207,3 +207,58 @@ func restoreNonFinite(extras map[string]any, paths []string) error {
 	}
 	return nil
 }
+
+// extrasEnvelope marks the stored form of extras that hold non-finite
+// numbers (or a key of that name of their own): see MarshalExtras.
+const extrasEnvelope = "$hyperopt_extras"
+
+// MarshalExtras returns the JSON a durable store keeps for a result's
+// extras, nil for none. Extras without non-finite numbers are their plain
+// JSON object, as encoding/json writes it; extras with some (a metric that
+// was NaN, say) are kept whole, as {"$hyperopt_extras": 1, "extras": {...},
+// "nonfinite": [JSON Pointers]} with those numbers written as the strings
+// "NaN", "+Inf" and "-Inf", so that every extra the store accepts reads
+// back. It fails, wrapping ErrResult, where CheckResult would.
+func MarshalExtras(extras map[string]any) ([]byte, error) {
+	if len(extras) == 0 {
+		return nil, nil
+	}
+	b, paths, err := encodeExtras(extras)
+	if err != nil {
+		return nil, err
+	}
+	if _, own := extras[extrasEnvelope]; len(paths) == 0 && !own {
+		return b, nil
+	}
+	return json.Marshal(map[string]any{extrasEnvelope: 1, "extras": json.RawMessage(b), "nonfinite": paths})
+}
+
+// UnmarshalExtras reads extras that MarshalExtras wrote (or plain JSON
+// objects, as stores wrote before non-finite numbers were kept): numbers
+// come back as float64, non-finite ones included.
+func UnmarshalExtras(b []byte) (map[string]any, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("trials: stored extras: %w", err)
+	}
+	if _, ok := m[extrasEnvelope]; !ok {
+		return m, nil
+	}
+	var env struct {
+		Extras    map[string]any `json:"extras"`
+		NonFinite []string       `json:"nonfinite"`
+	}
+	if err := json.Unmarshal(b, &env); err != nil {
+		return nil, fmt.Errorf("trials: stored extras: %w", err)
+	}
+	if env.Extras == nil {
+		env.Extras = map[string]any{}
+	}
+	if err := restoreNonFinite(env.Extras, env.NonFinite); err != nil {
+		return nil, fmt.Errorf("trials: stored extras: %w", err)
+	}
+	return env.Extras, nil
+}

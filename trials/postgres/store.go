@@ -41,7 +41,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -503,7 +502,8 @@ func scanTrial(row pgx.Row, exp string, extra ...any) (trials.Trial, error) {
 		t.Result = trials.ExpiredResult(t.Attempt, expiredMax, t.Owner)
 	}
 	if len(extras) > 0 {
-		if err := json.Unmarshal(extras, &t.Result.Extras); err != nil {
+		var err error
+		if t.Result.Extras, err = trials.UnmarshalExtras(extras); err != nil {
 			return trials.Trial{}, fmt.Errorf("postgres: trial %d of %q: extras: %w", id, exp, err)
 		}
 	}
@@ -571,10 +571,11 @@ func (s *Store) Report(ctx context.Context, exp string, l trials.Lease, r trials
 // resultArgs returns the columns of a result: its extras as JSON and its
 // attachments' names (sorted) and bytes.
 func resultArgs(r trials.Result) (extras []byte, names []string, data [][]byte, err error) {
-	if len(r.Extras) > 0 {
-		if extras, err = json.Marshal(r.Extras); err != nil {
-			return nil, nil, nil, fmt.Errorf("trials: extras are not JSON-able: %w", err)
-		}
+	if err := trials.CheckResult(r); err != nil {
+		return nil, nil, nil, err
+	}
+	if extras, err = trials.MarshalExtras(r.Extras); err != nil {
+		return nil, nil, nil, err
 	}
 	names = make([]string, 0, len(r.Attachments))
 	for n := range r.Attachments {

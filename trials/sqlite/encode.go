@@ -75,10 +75,13 @@ type encodedResult struct {
 // encodeResult returns the JSON columns of r.
 func encodeResult(r trials.Result) (encodedResult, error) {
 	var e encodedResult
+	if err := trials.CheckResult(r); err != nil {
+		return e, err
+	}
 	if len(r.Extras) > 0 {
-		b, err := json.Marshal(r.Extras)
+		b, err := trials.MarshalExtras(r.Extras)
 		if err != nil {
-			return e, fmt.Errorf("trials: result extras are not JSON-able: %w", err)
+			return e, err
 		}
 		e.extras = string(b)
 	}
@@ -116,7 +119,8 @@ func (r *trialRow) result() (trials.Result, error) {
 		TrueLoss: ffrom(r.trueLoss), HasTrueLoss: r.htl != 0, Err: r.errS, Stack: r.stack,
 	}
 	if len(r.extras) > 0 {
-		if err := json.Unmarshal(r.extras, &res.Extras); err != nil {
+		var err error
+		if res.Extras, err = trials.UnmarshalExtras(r.extras); err != nil {
 			return res, fmt.Errorf("extras of trial %d: %w", r.id, err)
 		}
 	}

@@ -508,3 +508,58 @@ func testRequeueStaleAttempt(t *testing.T, s trials.Store) {
 		t.Errorf("Get(%d) after Requeue = %v attempt %d, want queued, attempt kept at %d", cur.ID, g.State, g.Attempt, cur.Attempt)
 	}
 }
+
+// testFinishNonFiniteExtras: every extra a store accepts reads back, a
+// metric that was NaN or infinite included (and a key of the name stores
+// may use to mark them), and a retry of such a finish is a repeat.
+func testFinishNonFiniteExtras(t *testing.T, s trials.Store) {
+	ctx := t.Context()
+	open(t, s, spec(exp, 0))
+	tr := start(t, s, exp, owner, longTTL)
+	r := trials.OK(0.5)
+	r.Extras = map[string]any{
+		"val_acc":          math.NaN(),
+		"curve":            []any{1.0, math.Inf(1), math.Inf(-1)},
+		"nested":           map[string]any{"x": math.NaN(), "s": "NaN"},
+		"$hyperopt_extras": "a user's own key",
+	}
+	finish(t, s, exp, tr.Lease(), trials.StateDone, r)
+	if err := s.Finish(ctx, exp, tr.Lease(), trials.StateDone, r); err != nil {
+		t.Errorf("Finish(same result with non-finite extras) again = %v, want nil (a retry)", err)
+	}
+	g := get(t, s, exp, tr.ID)
+	if !g.Result.Equal(r) {
+		t.Errorf("Get(%d).Result.Extras = %#v, want %#v", tr.ID, g.Result.Extras, r.Extras)
+	}
+	if s, ok := g.Result.Extras["nested"].(map[string]any)["s"].(string); !ok || s != "NaN" {
+		t.Errorf("the string extra \"NaN\" read back as %#v, want the string", g.Result.Extras["nested"])
+	}
+	ts, _ := changes(t, s, exp, 0)
+	if len(ts) != 1 || !ts[0].Result.Equal(r) {
+		t.Errorf("Changes(0) = %d trials, want 1 with the extras as finished", len(ts))
+	}
+}
+
+// testFinishBadResult: a result no store could read back is refused with
+// ErrResult, and the trial stays running under its lease.
+func testFinishBadResult(t *testing.T, s trials.Store) {
+	ctx := t.Context()
+	open(t, s, spec(exp, 0))
+	tr := start(t, s, exp, owner, longTTL)
+	cyclic := map[string]any{}
+	cyclic["self"] = cyclic
+	for _, c := range []struct {
+		name string
+		r    trials.Result
+	}{
+		{"unknown status", trials.Result{Loss: 1, Status: 99}},
+		{"extras that contain themselves", trials.Result{Loss: 1, Status: trials.StatusOK, Extras: cyclic}},
+		{"extras that are not JSON-able", trials.Result{Loss: 1, Status: trials.StatusOK, Extras: map[string]any{"f": func() {}}}},
+	} {
+		wantErr(t, s.Finish(ctx, exp, tr.Lease(), trials.StateDone, c.r), trials.ErrResult, "Finish(%s)", c.name)
+	}
+	if g := get(t, s, exp, tr.ID); g.State != trials.StateRunning {
+		t.Errorf("Get(%d) after refused finishes = %v, want running", tr.ID, g.State)
+	}
+	finish(t, s, exp, tr.Lease(), trials.StateDone, trials.OK(1))
+}

@@ -143,6 +143,8 @@ var cases = []struct {
 	{"FinishError", testFinishError},
 	{"FinishStaleLease", testFinishStaleLease},
 	{"FinishNotFound", testFinishNotFound},
+	{"FinishNonFiniteExtras", testFinishNonFiniteExtras},
+	{"FinishBadResult", testFinishBadResult},
 	{"UnknownTrial", testUnknownTrial},
 
 	{"Requeue", testRequeue},
@@ -190,6 +192,7 @@ var errNames = map[error]string{
 	trials.ErrAlgorithm:     "ErrAlgorithm",
 	trials.ErrSeed:          "ErrSeed",
 	trials.ErrSettings:      "ErrSettings",
+	trials.ErrResult:        "ErrResult",
 	trials.ErrNoQueued:      "ErrNoQueued",
 	trials.ErrClosed:        "ErrClosed",
 }
