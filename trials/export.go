@@ -13,38 +13,7 @@ import (
 	"github.com/hyperopt-go/hyperopt/space"
 )
 
-// The export format, version 1: one JSON document per experiment.
-//
-//	{
-//	  "hyperopt_trials": 1,
-//	  "experiment": {"key": ..., "space": {space JSON}, "fingerprint": ...,
-//	                 "seed": ..., "max_evals": ..., "algorithm": ...,
-//	                 "algorithm_options": {...}, "created": ..., ...},
-//	  "missing": [IDs claimed but never proposed, or released],
-//	  "trials": [
-//	    {"id": 0, "state": "done",
-//	     "values": {"lr": 0.001, "model": {"index": 1, "value": "svm"}},
-//	     "config": {the typed config, for people to read},
-//	     "result": {"loss": ..., "status": "ok", "extras": {...},
-//	                "attachments": {"name": base64}, ...},
-//	     "reports": [{"step": 1, "value": 0.5}],
-//	     "owner": ..., "attempt": 1, "booked": ..., "started": ..., "ended": ...},
-//	    ...
-//	  ]
-//	}
-//
-// JSON has no infinities or NaN: where a number is expected (a loss, a
-// report's value) such a number is written as the string "+Inf", "-Inf" or
-// "NaN". In a result's extras, where a string may be just a string, it is
-// written the same way and "extras_nonfinite" lists the JSON Pointers (RFC
-// 6901, from the extras object) of the strings that stand for numbers:
-//
-//	"extras": {"curve": [0.5, "NaN"]}, "extras_nonfinite": ["/curve/1"]
-//
-// Values are keyed by label, a choice as its option index and the option's
-// value (a constant, or the config of a sub-space). Import reads the labels
-// and indices, never the configs, so a space whose configs are ambiguous
-// still round-trips. Trial IDs are kept.
+// exportVersion is the version of the export format, described on Export.
 const exportVersion = 1
 
 type exportDoc struct {
@@ -131,8 +100,41 @@ func timePtr(t time.Time) *time.Time {
 	return &t
 }
 
-// Export writes experiment exp of store to w in the versioned JSON form
-// described above, attachments included.
+// Export writes experiment exp of store to w in a versioned JSON form,
+// attachments included, that [Import] reads back into any store.
+//
+// The format, version 1, is one JSON document per experiment:
+//
+//	{
+//	  "hyperopt_trials": 1,
+//	  "experiment": {"key": ..., "space": {space JSON}, "fingerprint": ...,
+//	                 "seed": ..., "max_evals": ..., "algorithm": ...,
+//	                 "algorithm_options": {...}, "created": ..., ...},
+//	  "missing": [IDs claimed but never proposed, or released],
+//	  "trials": [
+//	    {"id": 0, "state": "done",
+//	     "values": {"lr": 0.001, "model": {"index": 1, "value": "svm"}},
+//	     "config": {the typed config, for people to read},
+//	     "result": {"loss": ..., "status": "ok", "extras": {...},
+//	                "attachments": {"name": base64}, ...},
+//	     "reports": [{"step": 1, "value": 0.5}],
+//	     "owner": ..., "attempt": 1, "booked": ..., "started": ..., "ended": ...},
+//	    ...
+//	  ]
+//	}
+//
+// JSON has no infinities or NaN: where a number is expected (a loss, a
+// report's value) such a number is written as the string "+Inf", "-Inf" or
+// "NaN". In a result's extras, where a string may be just a string, it is
+// written the same way and "extras_nonfinite" lists the JSON Pointers (RFC
+// 6901, from the extras object) of the strings that stand for numbers:
+//
+//	"extras": {"curve": [0.5, "NaN"]}, "extras_nonfinite": ["/curve/1"]
+//
+// Values are keyed by label, a choice as its option index and the option's
+// value (a constant, or the config of a sub-space). Import reads the labels
+// and indices, never the configs, so a space whose configs are ambiguous
+// still round-trips. Trial IDs are kept.
 func Export(ctx context.Context, w io.Writer, store Store, exp string) error {
 	e, err := findExperiment(ctx, store, exp)
 	if err != nil {
