@@ -51,12 +51,6 @@ func detObjective(_ context.Context, t *fmin.Trial) (trials.Result, error) {
 	return trials.OK(detLoss(t.Values())), nil
 }
 
-func detSameValues(a, b space.Values) bool {
-	return slices.EqualFunc(a, b, func(x, y float64) bool {
-		return x == y || (math.IsNaN(x) && math.IsNaN(y))
-	})
-}
-
 // detRun runs random search with the detObjective objective (or obj, if not
 // nil) and fails the test on an error.
 func detRun(t *testing.T, s *space.Space, obj fmin.Objective, opts fmin.Options) *fmin.Result {
@@ -83,7 +77,7 @@ func detCompare(t *testing.T, what string, got, want []trials.Trial) {
 	bad := 0
 	for i := range got {
 		g, w := got[i], want[i]
-		if g.ID != w.ID || g.State != w.State || !detSameValues(g.Values, w.Values) ||
+		if g.ID != w.ID || g.State != w.State || !space.Values.Equal(g.Values, w.Values) ||
 			g.Result.Status != w.Result.Status || g.Result.Loss != w.Result.Loss {
 			bad++
 			if bad <= 5 {
@@ -131,7 +125,7 @@ func TestSeedDeterminism(t *testing.T) {
 	checkDense(t, "seed 8", c.Trials.All(), n)
 	same := 0
 	for i, tr := range c.Trials.All() {
-		if detSameValues(tr.Values, a.Trials.All()[i].Values) {
+		if space.Values.Equal(tr.Values, a.Trials.All()[i].Values) {
 			same++
 		}
 	}
@@ -305,7 +299,7 @@ func TestDeterministicParallelTPE(t *testing.T) {
 	}
 	t.Logf("completion orders begin %v and %v", orderA[:8], orderB[:8])
 	for i := range a {
-		if a[i].ID != b[i].ID || a[i].State != b[i].State || !detSameValues(a[i].Values, b[i].Values) || a[i].Result.Loss != b[i].Result.Loss {
+		if a[i].ID != b[i].ID || a[i].State != b[i].State || !space.Values.Equal(a[i].Values, b[i].Values) || a[i].Result.Loss != b[i].Result.Loss {
 			t.Fatalf("trial %d differs between runs: %v %v and %v %v", a[i].ID, a[i].Values, a[i].Result.Loss, b[i].Values, b[i].Result.Loss)
 		}
 	}

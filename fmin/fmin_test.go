@@ -703,22 +703,10 @@ func TestExportImportResume(t *testing.T) {
 	}
 	for i, a := range whole.Trials.All() {
 		b := resumed.Trials.All()[i]
-		if a.ID != b.ID || !equalValues(a.Values, b.Values) || a.Result.Loss != b.Result.Loss {
+		if a.ID != b.ID || !space.Values.Equal(a.Values, b.Values) || a.Result.Loss != b.Result.Loss {
 			t.Fatalf("trial %d: uninterrupted %v %v, resumed from an import %v %v", i, a.Values, a.Result.Loss, b.Values, b.Result.Loss)
 		}
 	}
-}
-
-func equalValues(a, b space.Values) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] && !(math.IsNaN(a[i]) && math.IsNaN(b[i])) {
-			return false
-		}
-	}
-	return true
 }
 
 // An objective that ends its goroutine with runtime.Goexit (t.FailNow in a

@@ -131,6 +131,9 @@ func TestDomainThresholds(t *testing.T) {
 	}
 }
 
+// median is the 0.5-quantile. The project's quantile is parzen.Quantile
+// (internal/parzen), which random, even in its tests, may not import
+// (deps_test.go: random imports only space and trials).
 func median(xs []float64) float64 {
 	s := slices.Clone(xs)
 	slices.Sort(s)
@@ -185,13 +188,6 @@ func streamSpaces(t *testing.T) map[string]*space.Space {
 	return out
 }
 
-// sameValues compares two points, NaN equal to NaN.
-func sameValues(a, b space.Values) bool {
-	return slices.EqualFunc(a, b, func(x, y float64) bool {
-		return x == y || (math.IsNaN(x) && math.IsNaN(y))
-	})
-}
-
 // TestSuggestStreams checks the contract of HyperOpt's Suggest_API test
 // (tests/test_base.py) and more: the value proposed for an ID depends on the
 // seed and the ID alone, not on the other IDs of the call nor on the order
@@ -233,7 +229,7 @@ func TestSuggestStreams(t *testing.T) {
 				}
 				// One at a time, in reverse order.
 				for i := len(ids) - 1; i >= 0; i-- {
-					if got := suggest(seed, ids[i])[0]; !sameValues(got, byID[ids[i]]) {
+					if got := suggest(seed, ids[i])[0]; !space.Values.Equal(got, byID[ids[i]]) {
 						t.Errorf("seed %d, ID %d alone = %v, in a batch = %v", seed, ids[i], got, byID[ids[i]])
 					}
 				}
@@ -243,18 +239,18 @@ func TestSuggestStreams(t *testing.T) {
 				r.Shuffle(len(mixed), func(i, j int) { mixed[i], mixed[j] = mixed[j], mixed[i] })
 				got := suggest(seed, mixed...)
 				for i, id := range mixed {
-					if want, ok := byID[id]; ok && !sameValues(got[i], want) {
+					if want, ok := byID[id]; ok && !space.Values.Equal(got[i], want) {
 						t.Errorf("seed %d, ID %d in %v = %v, in %v = %v", seed, id, mixed, got[i], ids, want)
 					}
 				}
 				// A repeated ID gets the same value twice.
-				if rep := suggest(seed, 3, 3); !sameValues(rep[0], rep[1]) {
+				if rep := suggest(seed, 3, 3); !space.Values.Equal(rep[0], rep[1]) {
 					t.Errorf("seed %d: ID 3 twice in one call gave %v and %v", seed, rep[0], rep[1])
 				}
 				// Distinct IDs give distinct points.
 				for i := range ids {
 					for j := range i {
-						if sameValues(all[i], all[j]) {
+						if space.Values.Equal(all[i], all[j]) {
 							t.Errorf("seed %d: IDs %d and %d got the same point %v", seed, ids[i], ids[j], all[i])
 						}
 					}
@@ -263,7 +259,7 @@ func TestSuggestStreams(t *testing.T) {
 			// Different seeds give different values for every ID.
 			a, b := suggest(1, ids...), suggest(2, ids...)
 			for i, id := range ids {
-				if sameValues(a[i], b[i]) {
+				if space.Values.Equal(a[i], b[i]) {
 					t.Errorf("ID %d: seeds 1 and 2 gave the same point %v", id, a[i])
 				}
 			}
@@ -276,7 +272,7 @@ func TestSuggestStreams(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i, id := range ids {
-				if !sameValues(a[i], c[i]) {
+				if !space.Values.Equal(a[i], c[i]) {
 					t.Errorf("ID %d: the history changed the point: %v, then %v", id, a[i], c[i])
 				}
 			}

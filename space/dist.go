@@ -286,21 +286,32 @@ func (d Dist) Sample(r *rand.Rand) float64 {
 		if d.Probs == nil {
 			return float64(r.IntN(n))
 		}
-		u := r.Float64()
-		last := 0
-		for i, p := range d.Probs {
-			if p == 0 {
-				continue
-			}
-			last = i
-			if u < p {
-				return float64(i)
-			}
-			u -= p
-		}
-		return float64(last) // rounding left u just above the total
+		return float64(DrawCategorical(r, d.Probs))
 	}
 	return math.NaN()
+}
+
+// DrawCategorical draws an index with probabilities p (not negative,
+// summing to 1), as a PChoice is sampled, with one r.Float64(): the first
+// index whose cumulative probability passes the draw. An index of
+// probability 0 is never drawn: when rounding leaves the draw past the
+// total, the last index of positive probability is returned (0 if there is
+// none). Algorithms draw from their categorical models with it, so that
+// every categorical draw of the project is this one.
+func DrawCategorical(r *rand.Rand, p []float64) int {
+	u := r.Float64()
+	last := 0
+	for i, x := range p {
+		if x == 0 {
+			continue
+		}
+		last = i
+		if u < x {
+			return i
+		}
+		u -= x
+	}
+	return last // rounding left u just above the total
 }
 
 // logUniform draws exp(U(log Low, log High)), clamped to [Low, High] so that

@@ -109,7 +109,7 @@ func FuzzEval(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Encode(Eval(%v)): %v", v, err)
 		}
-		if !sameValues(back, v) {
+		if !space.Values.Equal(back, v) {
 			t.Fatalf("Encode(Eval(v)) = %v, want %v", back, v)
 		}
 	})
@@ -139,7 +139,7 @@ func FuzzEncode(f *testing.F) {
 			t.Fatalf("Eval(Encode(cfg)): %v", err)
 		}
 		back, err := s.Encode(out)
-		if err != nil || !sameValues(back, v) {
+		if err != nil || !space.Values.Equal(back, v) {
 			t.Fatalf("Encode(Eval(Encode(cfg))) = %v, %v; want %v", back, err, v)
 		}
 	})

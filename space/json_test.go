@@ -70,7 +70,7 @@ func TestJSONRoundTrip(t *testing.T) {
 			r1, r2 := rand.New(rand.NewPCG(1, 1)), rand.New(rand.NewPCG(1, 1))
 			for range 100 {
 				v1, v2 := s.Sample(r1), u.Sample(r2)
-				if !sameValues(v1, v2) {
+				if !space.Values.Equal(v1, v2) {
 					t.Fatalf("samples differ: %v and %v", v1, v2)
 				}
 				c1, _ := s.Eval(v1)

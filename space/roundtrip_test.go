@@ -6,7 +6,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
-	"slices"
 	"strings"
 	"testing"
 
@@ -94,13 +93,6 @@ func mustNew(t testing.TB, root any) *space.Space {
 	return s
 }
 
-// sameValues compares Values with NaN equal to NaN.
-func sameValues(a, b space.Values) bool {
-	return slices.EqualFunc(a, b, func(x, y float64) bool {
-		return x == y || (math.IsNaN(x) && math.IsNaN(y))
-	})
-}
-
 func TestEvalEncodeRoundTrip(t *testing.T) {
 	t.Parallel()
 	s := mustNew(t, conditionalSpace())
@@ -119,7 +111,7 @@ func TestEvalEncodeRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("sample %d: Encode(%v): %v", i, cfg, err)
 		}
-		if !sameValues(back, v) {
+		if !space.Values.Equal(back, v) {
 			t.Fatalf("sample %d: Encode(Eval(v)) = %v, want %v", i, back, v)
 		}
 		// A config that went through JSON (ints become float64, maps
@@ -132,7 +124,7 @@ func TestEvalEncodeRoundTrip(t *testing.T) {
 		if err := json.Unmarshal(b, &viaJSON); err != nil {
 			t.Fatal(err)
 		}
-		if back, err := s.Encode(viaJSON); err != nil || !sameValues(back, v) {
+		if back, err := s.Encode(viaJSON); err != nil || !space.Values.Equal(back, v) {
 			t.Fatalf("sample %d: Encode(JSON config) = %v, %v; want %v", i, back, err, v)
 		}
 		m := cfg.(map[string]any)["model"].(map[string]any)
@@ -365,7 +357,7 @@ func TestLabeled(t *testing.T) {
 		v := s.Sample(r)
 		m := s.Labeled(v)
 		back, err := s.FromLabeled(m)
-		if err != nil || !sameValues(back, v) {
+		if err != nil || !space.Values.Equal(back, v) {
 			t.Fatalf("FromLabeled(Labeled(v)) = %v, %v; want %v", back, err, v)
 		}
 	}

@@ -35,6 +35,13 @@ func (v Values) Clone() Values { return slices.Clone(v) }
 // Active reports whether hyperparameter i is active in v (not NaN).
 func (v Values) Active(i int) bool { return !math.IsNaN(v[i]) }
 
+// Equal reports whether v and w are the same point: the same length and
+// the same value for each hyperparameter, NaN (inactive) equal to NaN, 0
+// equal to -0. A []float64 converts: space.Values(a).Equal(b).
+func (v Values) Equal(w Values) bool {
+	return slices.EqualFunc(v, w, func(x, y float64) bool { return x == y || (math.IsNaN(x) && math.IsNaN(y)) })
+}
+
 type ckind uint8
 
 const (

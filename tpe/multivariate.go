@@ -239,7 +239,7 @@ func adaptiveWidth(xs []float64, scale, minWidth float64) float64 {
 	spread := 0.0
 	if len(xs) > 1 {
 		sd := math.Sqrt(ss / (m - 1))
-		iqr := quantile(xs, 0.75) - quantile(xs, 0.25)
+		iqr := parzen.Quantile(xs, 0.75) - parzen.Quantile(xs, 0.25)
 		spread = min(sd, iqr)
 		if spread == 0 {
 			spread = max(sd, iqr)
@@ -247,62 +247,6 @@ func adaptiveWidth(xs []float64, scale, minWidth float64) float64 {
 	}
 	w := 1.059 * spread * math.Pow(m, -0.2)
 	return min(max(w, minWidth*scale), maxWidth*scale)
-}
-
-// quantile returns the q-quantile of xs, interpolated linearly between
-// order statistics, in expected linear time; it reorders xs.
-func quantile(xs []float64, q float64) float64 {
-	h := q * float64(len(xs)-1)
-	lo := int(h)
-	x := nth(xs, lo)
-	if lo+1 >= len(xs) {
-		return x
-	}
-	next := slices.Min(xs[lo+1:]) // nth left the larger values after lo
-	return x + (h-float64(lo))*(next-x)
-}
-
-// nth reorders xs so that xs[k] is its k-th smallest value (from 0), no
-// value before it larger and none after it smaller, and returns it:
-// Hoare's selection, with the median of three as pivot.
-func nth(xs []float64, k int) float64 {
-	lo, hi := 0, len(xs)-1
-	for hi > lo {
-		mid := lo + (hi-lo)/2
-		if xs[mid] < xs[lo] {
-			xs[mid], xs[lo] = xs[lo], xs[mid]
-		}
-		if xs[hi] < xs[lo] {
-			xs[hi], xs[lo] = xs[lo], xs[hi]
-		}
-		if xs[hi] < xs[mid] {
-			xs[hi], xs[mid] = xs[mid], xs[hi]
-		}
-		pivot := xs[mid]
-		i, j := lo, hi
-		for i <= j {
-			for xs[i] < pivot {
-				i++
-			}
-			for xs[j] > pivot {
-				j--
-			}
-			if i <= j {
-				xs[i], xs[j] = xs[j], xs[i]
-				i++
-				j--
-			}
-		}
-		switch {
-		case k <= j:
-			hi = j
-		case k >= i:
-			lo = i
-		default:
-			return xs[k]
-		}
-	}
-	return xs[k]
 }
 
 func (k *jointKDE) center(c, j int) float64 {
@@ -395,16 +339,9 @@ func (k *jointKDE) logPDF(x []float64) float64 {
 	return math.Log(sum) + mx
 }
 
-// pick draws a component by weight.
-func (k *jointKDE) pick(r *rand.Rand) int {
-	u := r.Float64()
-	c := 0
-	for c < len(k.w)-1 && u >= k.w[c] {
-		u -= k.w[c]
-		c++
-	}
-	return c
-}
+// pick draws a component by weight. (The last weight is positive: an
+// observation's, or the prior's when there is none.)
+func (k *jointKDE) pick(r *rand.Rand) int { return space.DrawCategorical(r, k.w) }
 
 // sample draws a candidate into x, each dimension from the kernel of a
 // component drawn for that dimension alone: a draw from the product of the
@@ -413,26 +350,19 @@ func (k *jointKDE) pick(r *rand.Rand) int {
 // density ratio then judges the combinations. Drawing whole observations'
 // kernels explores around each good point separately, and measured worse
 // (internal/quality, 100 evaluations, 20 seeds: sphere-10 1.18 against
-// 0.49, Rosenbrock-10 152 against 109).
-func (k *jointKDE) sample(r *rand.Rand, x []float64) {
+// 0.49, Rosenbrock-10 152 against 109). probs is a scratch buffer of at
+// least the most options of a categorical dimension.
+func (k *jointKDE) sample(r *rand.Rand, x, probs []float64) {
 	for j, dm := range k.dims {
 		c := k.pick(r)
 		if dm.cat {
-			// Draw from the component's categorical.
-			u := r.Float64()
-			opt := -1
-			for o := 0; o < dm.k; o++ {
-				p := k.catProb(c, j, float64(o))
-				if p == 0 {
-					continue
-				}
-				opt = o // the last possible option, if rounding leaves u past the sum
-				if u < p {
-					break
-				}
-				u -= p
+			// Draw from the component's categorical (some option has a
+			// positive probability: the observed one, or the prior's).
+			p := probs[:dm.k]
+			for o := range p {
+				p[o] = k.catProb(c, j, float64(o))
 			}
-			x[j] = float64(opt)
+			x[j] = float64(space.DrawCategorical(r, p))
 			continue
 		}
 		mu, s := k.center(c, j), k.width(c, j)
@@ -535,10 +465,15 @@ func (c Search) jointPropose(s *space.Space, h *trials.History, o *obsSet, pendi
 		return false
 	}
 	m := newJointModel(good, bad, pend, dims, c.PriorWeight, c.MinBandwidth)
-	best, cand := make([]float64, len(group)), make([]float64, len(group))
+	n, maxK := len(group), 0
+	for _, dm := range dims {
+		maxK = max(maxK, dm.k)
+	}
+	buf := make([]float64, 2*n+maxK)
+	best, cand, probs := buf[:n:n], buf[n:2*n:2*n], buf[2*n:]
 	bestScore := math.Inf(-1)
 	for i := range c.Candidates {
-		m.l.sample(r, cand)
+		m.l.sample(r, cand, probs)
 		sc := m.score(cand)
 		if math.IsNaN(sc) {
 			sc = math.Inf(-1) // no density on either side: the worst score

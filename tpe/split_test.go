@@ -3,7 +3,6 @@ package tpe
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -58,35 +57,6 @@ func TestJointGroups(t *testing.T) {
 	want := [][]string{{"lr", "model"}, {"C", "kernel"}, {"depth"}}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("groups %v, want %v", got, want)
-	}
-}
-
-// quantile, by selection, agrees with the quantiles of the sorted values,
-// ties and all.
-func TestQuantileSelect(t *testing.T) {
-	r := rand.New(rand.NewPCG(1, 2))
-	for trial := range 500 {
-		n := 1 + r.IntN(40)
-		xs := make([]float64, n)
-		for i := range xs {
-			xs[i] = float64(r.IntN(1 + trial%12)) // many ties
-		}
-		sorted := slices.Sorted(slices.Values(xs))
-		for _, q := range []float64{0, 0.25, 0.5, 0.75, 1} {
-			h := q * float64(n-1)
-			lo := int(h)
-			want := sorted[lo]
-			if lo+1 < n {
-				want += (h - float64(lo)) * (sorted[lo+1] - sorted[lo])
-			}
-			in := slices.Clone(xs)
-			if got := quantile(in, q); got != want {
-				t.Fatalf("quantile(%v, %v) = %v, want %v", xs, q, got, want)
-			}
-			if !slices.Equal(slices.Sorted(slices.Values(in)), sorted) {
-				t.Fatalf("quantile lost values of %v: %v", xs, in)
-			}
-		}
 	}
 }
 

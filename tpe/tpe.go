@@ -756,28 +756,11 @@ func (c Search) drawCategorical(d space.Dist, w *workspace, r *rand.Rand) float6
 	w.pg = parzen.Categorical(w.pg, w.intA, k, d.Probs, c.PriorWeight, c.LinearForgetting)
 	best, bestScore := -1, math.Inf(-1)
 	for range c.Candidates {
-		i := categoricalDraw(r, w.pl)
+		i := space.DrawCategorical(r, w.pl)
 		sc := math.Log(w.pl[i]) - math.Log(w.pg[i])
 		if best < 0 || sc > bestScore {
 			best, bestScore = i, sc
 		}
 	}
 	return off + float64(best)
-}
-
-// categoricalDraw draws an index with probabilities p (summing to 1).
-func categoricalDraw(r *rand.Rand, p []float64) int {
-	u := r.Float64()
-	last := 0
-	for i, x := range p {
-		if x == 0 {
-			continue
-		}
-		last = i
-		if u < x {
-			return i
-		}
-		u -= x
-	}
-	return last
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/hyperopt-go/hyperopt/fmin"
 	"github.com/hyperopt-go/hyperopt/internal/domains"
+	"github.com/hyperopt-go/hyperopt/internal/parzen"
 	"github.com/hyperopt-go/hyperopt/random"
 	"github.com/hyperopt-go/hyperopt/space"
 	"github.com/hyperopt-go/hyperopt/tpe"
@@ -47,15 +48,7 @@ func domainRun(t testing.TB, d domains.Domain, alg fmin.Algorithm, seed uint64, 
 	return res.Best.Result.Loss
 }
 
-func quantile(x []float64, q float64) float64 {
-	s := slices.Sorted(slices.Values(x))
-	pos := q * float64(len(s)-1)
-	i := int(pos)
-	if i+1 >= len(s) {
-		return s[len(s)-1]
-	}
-	return s[i] + (pos-float64(i))*(s[i+1]-s[i])
-}
+func quantile(x []float64, q float64) float64 { return parzen.Quantile(slices.Clone(x), q) }
 
 // TestOpt is HyperOpt's TestOpt (test_tpe.py; reference 7.2 B) run on
 // HyperoptCompat: on each domain, with its budget, gamma, prior weight and
@@ -280,23 +273,19 @@ func TestDeterministic(t *testing.T) {
 	a, _ := tpe.Search{}.Suggest(ctx, s, h, ids, 11)
 	b, _ := tpe.Search{}.Suggest(ctx, s, h, ids, 11)
 	c, _ := tpe.Search{}.Suggest(ctx, s, h, ids, 12)
-	if !slices.EqualFunc(a, b, sameValues) {
+	if !slices.EqualFunc(a, b, space.Values.Equal) {
 		t.Errorf("same call twice: %v and %v", a, b)
 	}
-	if slices.EqualFunc(a, c, sameValues) {
+	if slices.EqualFunc(a, c, space.Values.Equal) {
 		t.Error("seeds 11 and 12 propose the same points")
 	}
 	// One at a time, each earlier proposal recorded as running.
 	one, _ := tpe.Search{}.Suggest(ctx, s, h, ids[:1], 11)
 	h.Apply([]trials.Trial{{ID: ids[0], State: trials.StateRunning, Values: one[0]}}, int64(n+1))
 	two, _ := tpe.Search{}.Suggest(ctx, s, h, ids[1:2], 11)
-	if !sameValues(one[0], a[0]) || !sameValues(two[0], a[1]) {
+	if !one[0].Equal(a[0]) || !two[0].Equal(a[1]) {
 		t.Errorf("batch %v differs from one at a time %v %v", a[:2], one[0], two[0])
 	}
-}
-
-func sameValues(a, b space.Values) bool {
-	return slices.EqualFunc(a, b, func(x, y float64) bool { return x == y || (math.IsNaN(x) && math.IsNaN(y)) })
 }
 
 // goldenCase is one entry of a testdata/golden_suggest*.json file.
@@ -458,7 +447,7 @@ func TestLiar(t *testing.T) {
 			}
 			for j, id := range ids {
 				one, _ := c.alg.Suggest(ctx, s, h, []trials.ID{id}, 8)
-				if !sameValues(one[0], batch[j]) {
+				if !one[0].Equal(batch[j]) {
 					t.Errorf("%v, independent %v, earlier ones running %v: proposal %d of the batch %v, one at a time %v", lie, c.alg.Independent, c.running, j, batch[j], one[0])
 				}
 				tr := trials.Trial{ID: id, State: trials.StateDone, Values: one[0], Result: trials.OK(lv)}
@@ -474,7 +463,7 @@ func TestLiar(t *testing.T) {
 	ids := []trials.ID{trials.ID(n), trials.ID(n + 1), trials.ID(n + 2), trials.ID(n + 3)}
 	a, _ := tpe.Search{Liar: tpe.LieInf}.Suggest(ctx, s, h, ids, 8)
 	b, _ := tpe.Search{Liar: tpe.LieBest}.Suggest(ctx, s, h, ids, 8)
-	if slices.EqualFunc(a, b, sameValues) {
+	if slices.EqualFunc(a, b, space.Values.Equal) {
 		t.Error("LieInf and LieBest propose the same batch")
 	}
 	// Options survive JSON, as the experiment row stores them.

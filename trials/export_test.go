@@ -104,7 +104,7 @@ func TestExportImport(t *testing.T) {
 	}
 	for i, w := range want.All() {
 		g := got.All()[i]
-		if g.ID != w.ID || g.State != w.State || !sameFloats(g.Values, w.Values) || len(g.Reports) != len(w.Reports) {
+		if g.ID != w.ID || g.State != w.State || !space.Values.Equal(g.Values, w.Values) || len(g.Reports) != len(w.Reports) {
 			t.Errorf("trial %d imported as %+v, want %+v", w.ID, g, w)
 		}
 		if w.State == trials.StateDone || w.State == trials.StateError {
@@ -155,18 +155,6 @@ func strip(t *testing.T, doc []byte) string {
 	}
 	b, _ := json.Marshal(m)
 	return string(b)
-}
-
-func sameFloats(a, b []float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] && !(math.IsNaN(a[i]) && math.IsNaN(b[i])) {
-			return false
-		}
-	}
-	return true
 }
 
 func TestImportRejects(t *testing.T) {

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/hyperopt-go/hyperopt/space"
 )
 
 // Memory is the in-memory Store, the default of a search: fast, safe for
@@ -245,7 +247,7 @@ func (m *Memory) Propose(ctx context.Context, exp string, ps []Proposal) error {
 		}
 		// The same trial twice in one call: only an identical repeat is a retry.
 		if j, dup := first[p.ID]; dup {
-			if q := ps[j]; !sameNaN(q.Values, p.Values) || q.Owner != p.Owner {
+			if q := ps[j]; !space.Values.Equal(q.Values, p.Values) || q.Owner != p.Owner {
 				return fmt.Errorf("propose trial %d of %q: twice in one call, with different proposals: %w", p.ID, exp, ErrConflict)
 			}
 		} else if first != nil {
@@ -256,7 +258,7 @@ func (m *Memory) Propose(ctx context.Context, exp string, ps []Proposal) error {
 			return fmt.Errorf("propose trial %d of %q: released: %w", p.ID, exp, ErrConflict)
 		case slotTrial:
 			t := e.trials[p.ID]
-			retry := sameNaN(t.Values, p.Values) && t.Owner == p.Owner &&
+			retry := space.Values.Equal(t.Values, p.Values) && t.Owner == p.Owner &&
 				((p.Owner == "" && t.State == StateQueued) || (p.Owner != "" && t.State == StateRunning && t.Attempt == 1))
 			if !retry {
 				return fmt.Errorf("propose trial %d of %q: already proposed: %w", p.ID, exp, ErrConflict)
@@ -277,10 +279,6 @@ func (m *Memory) Propose(ctx context.Context, exp string, ps []Proposal) error {
 		e.touch(t)
 	}
 	return nil
-}
-
-func sameNaN(a, b []float64) bool {
-	return slices.EqualFunc(a, b, func(x, y float64) bool { return x == y || (x != x && y != y) })
 }
 
 // Release implements Store.

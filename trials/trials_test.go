@@ -18,11 +18,6 @@ import (
 
 var inf = math.Inf(1)
 
-// floatsEqual compares with NaN equal to NaN.
-func floatsEqual(a, b []float64) bool {
-	return slices.EqualFunc(a, b, func(x, y float64) bool { return x == y || (math.IsNaN(x) && math.IsNaN(y)) })
-}
-
 func TestResultNormalize(t *testing.T) {
 	for _, c := range []struct {
 		name string
@@ -211,22 +206,22 @@ func TestHistoryApply(t *testing.T) {
 	}, 2)
 	check := func(when string, ids []trials.ID, states []trials.State, losses []float64, cols [2][]float64, seq int64) {
 		t.Helper()
-		if h.Len() != len(ids) || !slices.Equal(h.IDs(), ids) || !slices.Equal(h.States(), states) || !floatsEqual(h.Losses(), losses) || h.Seq() != seq {
+		if h.Len() != len(ids) || !slices.Equal(h.IDs(), ids) || !slices.Equal(h.States(), states) || !space.Values.Equal(h.Losses(), losses) || h.Seq() != seq {
 			t.Errorf("%s: history = Len %d, IDs %v, States %v, Losses %v, Seq %d; want %d, %v, %v, %v, %d",
 				when, h.Len(), h.IDs(), h.States(), h.Losses(), h.Seq(), len(ids), ids, states, losses, seq)
 		}
 		for p, col := range cols {
-			if !floatsEqual(h.Column(p), col) {
+			if !space.Values.Equal(h.Column(p), col) {
 				t.Errorf("%s: Column(%d) = %v, want %v", when, p, h.Column(p), col)
 			}
 			for i := range col {
-				if v := h.Value(i, p); !floatsEqual([]float64{v}, col[i:i+1]) {
+				if v := h.Value(i, p); !space.Values.Equal([]float64{v}, col[i:i+1]) {
 					t.Errorf("%s: Value(%d, %d) = %v, want %v", when, i, p, v, col[i])
 				}
 			}
 		}
 		for i, id := range ids {
-			if r, ok := h.Row(id); !ok || r != i || h.ID(i) != id || h.State(i) != states[i] || !floatsEqual([]float64{h.Loss(i)}, losses[i:i+1]) {
+			if r, ok := h.Row(id); !ok || r != i || h.ID(i) != id || h.State(i) != states[i] || !space.Values.Equal([]float64{h.Loss(i)}, losses[i:i+1]) {
 				t.Errorf("%s: Row(%d) = %d, %v; want %d, true", when, id, r, ok, i)
 			}
 		}
@@ -437,7 +432,7 @@ func TestTrialsBestLossesCounts(t *testing.T) {
 		t.Errorf("Best() = trial %d, %v; want 1 (the lowest ID of the lowest loss)", b.ID, err)
 	}
 	nan := math.NaN()
-	if got, want := f.tr.Losses(), []float64{0.5, 0.2, 0.2, nan, nan, nan, nan, nan}; !floatsEqual(got, want) {
+	if got, want := f.tr.Losses(), []float64{0.5, 0.2, 0.2, nan, nan, nan, nan, nan}; !space.Values.Equal(got, want) {
 		t.Errorf("Losses() = %v, want %v", got, want)
 	}
 	ok, fail := trials.StatusOK, trials.StatusFail
@@ -448,7 +443,7 @@ func TestTrialsBestLossesCounts(t *testing.T) {
 	if got := f.tr.Counts(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Counts() = %v, want %v", got, want)
 	}
-	if got, want := f.tr.History().Losses(), []float64{0.5, 0.2, 0.2, inf, nan, inf, nan, nan}; !floatsEqual(got, want) {
+	if got, want := f.tr.History().Losses(), []float64{0.5, 0.2, 0.2, inf, nan, inf, nan, nan}; !space.Values.Equal(got, want) {
 		t.Errorf("History().Losses() = %v, want %v", got, want)
 	}
 }

@@ -210,7 +210,7 @@ func TestSampledConfigs(t *testing.T) {
 				w, err := s.Encode(back)
 				if err != nil {
 					t.Errorf("Encode(%s): %v", data, err)
-				} else if !sameValues(v, w) {
+				} else if !space.Values.Equal(v, w) {
 					t.Errorf("Encode(%s) = %v, want %v", data, w, v)
 				}
 				if t.Failed() {
@@ -219,13 +219,6 @@ func TestSampledConfigs(t *testing.T) {
 			}
 		})
 	}
-}
-
-// sameValues reports whether a and b are equal, NaN (inactive) matching NaN.
-func sameValues(a, b space.Values) bool {
-	return slices.EqualFunc(a, b, func(x, y float64) bool {
-		return x == y || math.IsNaN(x) && math.IsNaN(y)
-	})
 }
 
 func TestLossPanicsOnBadConfig(t *testing.T) {

@@ -852,3 +852,64 @@ func SplitN(below []bool, losses []float64, k int, scratch *[]int) []bool {
 	}
 	return below
 }
+
+// Quantile returns the q-quantile of xs (0 <= q <= 1, xs not empty),
+// interpolated linearly between order statistics (numpy's default), in
+// expected linear time; it reorders xs (sorted xs are fine). Two equal
+// neighbours give their value, infinite ones too.
+func Quantile(xs []float64, q float64) float64 {
+	h := q * float64(len(xs)-1)
+	lo := int(h)
+	x := nth(xs, lo)
+	if lo+1 >= len(xs) {
+		return x
+	}
+	next := slices.Min(xs[lo+1:]) // nth left the larger values after lo
+	if next == x {
+		return x
+	}
+	return x + (h-float64(lo))*(next-x)
+}
+
+// nth reorders xs so that xs[k] is its k-th smallest value (from 0), no
+// value before it larger and none after it smaller, and returns it:
+// Hoare's selection, with the median of three as pivot.
+func nth(xs []float64, k int) float64 {
+	lo, hi := 0, len(xs)-1
+	for hi > lo {
+		mid := lo + (hi-lo)/2
+		if xs[mid] < xs[lo] {
+			xs[mid], xs[lo] = xs[lo], xs[mid]
+		}
+		if xs[hi] < xs[lo] {
+			xs[hi], xs[lo] = xs[lo], xs[hi]
+		}
+		if xs[hi] < xs[mid] {
+			xs[hi], xs[mid] = xs[mid], xs[hi]
+		}
+		pivot := xs[mid]
+		i, j := lo, hi
+		for i <= j {
+			for xs[i] < pivot {
+				i++
+			}
+			for xs[j] > pivot {
+				j--
+			}
+			if i <= j {
+				xs[i], xs[j] = xs[j], xs[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return xs[k]
+		}
+	}
+	return xs[k]
+}

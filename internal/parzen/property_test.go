@@ -1165,3 +1165,50 @@ func TestSplitProperties(t *testing.T) {
 		}
 	}
 }
+
+// Quantile, by selection, agrees with the quantiles of the sorted values,
+// ties and all, and keeps the values.
+func TestQuantileSelect(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for trial := range 500 {
+		n := 1 + r.IntN(40)
+		xs := make([]float64, n)
+		for i := range xs {
+			xs[i] = float64(r.IntN(1 + trial%12)) // many ties
+		}
+		sorted := slices.Sorted(slices.Values(xs))
+		for _, q := range []float64{0, 0.25, 0.5, 0.75, 1} {
+			h := q * float64(n-1)
+			lo := int(h)
+			want := sorted[lo]
+			if lo+1 < n {
+				want += (h - float64(lo)) * (sorted[lo+1] - sorted[lo])
+			}
+			in := slices.Clone(xs)
+			if got := Quantile(in, q); got != want {
+				t.Fatalf("Quantile(%v, %v) = %v, want %v", xs, q, got, want)
+			}
+			if !slices.Equal(slices.Sorted(slices.Values(in)), sorted) {
+				t.Fatalf("Quantile lost values of %v: %v", xs, in)
+			}
+		}
+	}
+}
+
+// Quantile interpolates as numpy does, and two equal infinite neighbours
+// give their value, not NaN.
+func TestQuantileValues(t *testing.T) {
+	xs := []float64{1, 2, 3, 4}
+	for _, c := range []struct{ q, want float64 }{{0, 1}, {0.25, 1.75}, {0.5, 2.5}, {0.75, 3.25}, {1, 4}} {
+		if got := Quantile(slices.Clone(xs), c.q); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("Quantile(%v, %v) = %v, want %v", xs, c.q, got, c.want)
+		}
+	}
+	if got := Quantile([]float64{5}, 0.5); got != 5 {
+		t.Errorf("Quantile of one = %v", got)
+	}
+	inf := math.Inf(1)
+	if got := Quantile([]float64{inf, 1, inf}, 0.75); got != inf {
+		t.Errorf("Quantile(1, Inf, Inf; 0.75) = %v, want +Inf", got)
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+
+	"github.com/hyperopt-go/hyperopt/internal/parzen"
 )
 
 // A BoundRow is one evolution strategy of [ParallelBound] at its best step
@@ -60,8 +62,7 @@ func bestStep(seeds, evals, dim, lambda, mu int) BoundRow {
 		for s := range seeds {
 			regret[s] = oracleES(uint64(s), evals, dim, lambda, mu, step)
 		}
-		slices.Sort(regret)
-		if m := quantile(regret, 0.5); m < best.Median {
+		if m := parzen.Quantile(regret, 0.5); m < best.Median {
 			best.Median, best.Step = m, step
 		}
 	}

@@ -303,18 +303,6 @@ func TestTable(t *testing.T) {
 	}
 }
 
-func TestQuantile(t *testing.T) {
-	xs := []float64{1, 2, 3, 4}
-	for _, c := range []struct{ q, want float64 }{{0, 1}, {0.25, 1.75}, {0.5, 2.5}, {0.75, 3.25}, {1, 4}} {
-		if got := quantile(xs, c.q); math.Abs(got-c.want) > 1e-12 {
-			t.Errorf("quantile(%v, %v) = %v, want %v", xs, c.q, got, c.want)
-		}
-	}
-	if got := quantile([]float64{5}, 0.5); got != 5 {
-		t.Errorf("quantile of one = %v", got)
-	}
-}
-
 func TestCheckpoints(t *testing.T) {
 	for _, c := range []struct {
 		evals int

@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/hyperopt-go/hyperopt/fmin"
+	"github.com/hyperopt-go/hyperopt/internal/parzen"
 	"github.com/hyperopt-go/hyperopt/random"
 	"github.com/hyperopt-go/hyperopt/space"
 	"github.com/hyperopt-go/hyperopt/tpe"
@@ -339,26 +340,14 @@ feed:
 				for s := range seeds {
 					regret[s] = curves[i][j][s][c-1] - p.Optimum
 				}
-				slices.Sort(regret)
 				rows = append(rows, Row{
 					Problem: p.Name, Selection: p.Selection, Algo: a.Name, Evals: c, Seeds: seeds,
-					Median: quantile(regret, 0.5), P25: quantile(regret, 0.25), P75: quantile(regret, 0.75),
+					Median: parzen.Quantile(regret, 0.5), P25: parzen.Quantile(regret, 0.25), P75: parzen.Quantile(regret, 0.75),
 				})
 			}
 		}
 	}
 	return rows, nil
-}
-
-// quantile returns the q-quantile of sorted xs by linear interpolation
-// between order statistics (numpy's default).
-func quantile(xs []float64, q float64) float64 {
-	h := float64(len(xs)-1) * q
-	lo := int(math.Floor(h))
-	if lo+1 >= len(xs) || xs[lo] == xs[lo+1] {
-		return xs[lo]
-	}
-	return xs[lo] + (h-float64(lo))*(xs[lo+1]-xs[lo])
 }
 
 // Format writes rows as a fixed-width table, one line per (problem,

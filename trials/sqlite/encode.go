@@ -40,9 +40,6 @@ func fbits(x float64) int64       { return int64(math.Float64bits(x)) }
 func ffrom(b int64) float64       { return math.Float64frombits(uint64(b)) }
 func sameFloat(a, b float64) bool { return a == b || (a != a && b != b) }
 
-// sameValues reports whether a and b are equal, NaN equal to NaN.
-func sameValues(a, b []float64) bool { return slices.EqualFunc(a, b, sameFloat) }
-
 // nanos returns t in nanoseconds since 1970, 0 for the zero time.
 func nanos(t time.Time) int64 {
 	if t.IsZero() {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/hyperopt-go/hyperopt/space"
 	"github.com/hyperopt-go/hyperopt/trials"
 )
 
@@ -122,7 +123,7 @@ func (s *Store) Propose(ctx context.Context, exp string, ps []trials.Proposal) e
 				return err
 			}
 			st := trials.State(r.state)
-			retry := sameValues(old, p.Values) && r.owner == p.Owner &&
+			retry := space.Values.Equal(old, p.Values) && r.owner == p.Owner &&
 				((p.Owner == "" && st == trials.StateQueued) || (p.Owner != "" && st == trials.StateRunning && r.attempt == 1))
 			if !retry {
 				return fmt.Errorf("propose trial %d of %q: already proposed: %w", p.ID, exp, trials.ErrConflict)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hyperopt-go/hyperopt/space"
 	"github.com/hyperopt-go/hyperopt/trials"
 )
 
@@ -37,7 +38,7 @@ func testReserveN(t *testing.T, s trials.Store) {
 		t.Fatalf("ReserveN(3) with 5 queued = %v, %v; want trials 0, 1, 2", idsOf(ts), err)
 	}
 	for _, tr := range ts {
-		if tr.State != trials.StateRunning || tr.Attempt != 1 || tr.Owner != owner || !sameValues(tr.Values, value(tr.ID)) {
+		if tr.State != trials.StateRunning || tr.Attempt != 1 || tr.Owner != owner || !space.Values.Equal(tr.Values, value(tr.ID)) {
 			t.Errorf("ReserveN: trial %d %v attempt %d owner %q values %v; want running, 1, %q, %v", tr.ID, tr.State, tr.Attempt, tr.Owner, tr.Values, owner, value(tr.ID))
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hyperopt-go/hyperopt/space"
 	"github.com/hyperopt-go/hyperopt/trials"
 )
 
@@ -199,7 +200,7 @@ func testChangesConcurrent(t *testing.T, s trials.Store) {
 		case !ok:
 			t.Errorf("the poller never saw trial %d", want.ID)
 		case got.Seq != want.Seq || got.State != want.State || got.Attempt != want.Attempt || got.Owner != want.Owner ||
-			!got.Result.Equal(want.Result) || !sameValues(got.Values, want.Values) || !slices.Equal(got.Reports, want.Reports):
+			!got.Result.Equal(want.Result) || !space.Values.Equal(got.Values, want.Values) || !slices.Equal(got.Reports, want.Reports):
 			t.Errorf("the poller's trial %d = %v attempt %d owner %q seq %d %+v, Changes(0): %v attempt %d owner %q seq %d %+v; want the same",
 				want.ID, got.State, got.Attempt, got.Owner, got.Seq, got.Result, want.State, want.Attempt, want.Owner, want.Seq, want.Result)
 		}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hyperopt-go/hyperopt/space"
 	"github.com/hyperopt-go/hyperopt/trials"
 )
 
@@ -158,7 +159,7 @@ func testProposeQueued(t *testing.T, s trials.Store) {
 			t.Errorf("Get(%d) after Propose = ID %d, experiment %q, %v, attempt %d, owner %q; want %d, %q, queued, 0, \"\"",
 				ids[i], tr.ID, tr.Experiment, tr.State, tr.Attempt, tr.Owner, ids[i], exp)
 		}
-		if !sameValues(tr.Values, want) {
+		if !space.Values.Equal(tr.Values, want) {
 			t.Errorf("Get(%d).Values = %v, want %v", ids[i], tr.Values, want)
 		}
 		if tr.Booked.IsZero() {
@@ -205,7 +206,7 @@ func testProposeTwice(t *testing.T, s trials.Store) {
 	wantErr(t, s.Propose(ctx, exp, []trials.Proposal{p}), nil, "Propose(queued trial again, same values)")
 	wantErr(t, s.Propose(ctx, exp, []trials.Proposal{{ID: ids[0], Values: []float64{0.6}}}), trials.ErrConflict, "Propose(queued trial again, other values)")
 	wantErr(t, s.Propose(ctx, exp, []trials.Proposal{{ID: ids[0], Values: []float64{0.5}, Owner: owner, LeaseTTL: longTTL}}), trials.ErrConflict, "Propose(queued trial again, same values, with an owner)")
-	if tr := get(t, s, exp, ids[0]); tr.State != trials.StateQueued || !sameValues(tr.Values, p.Values) {
+	if tr := get(t, s, exp, ids[0]); tr.State != trials.StateQueued || !space.Values.Equal(tr.Values, p.Values) {
 		t.Errorf("Get(%d) after refused Proposes = %v %v, want queued %v", ids[0], tr.State, tr.Values, p.Values)
 	}
 
@@ -214,7 +215,7 @@ func testProposeTwice(t *testing.T, s trials.Store) {
 	propose(t, s, exp, p)
 	wantErr(t, s.Propose(ctx, exp, []trials.Proposal{p}), nil, "Propose(running trial again, same values [NaN] and owner)")
 	wantErr(t, s.Propose(ctx, exp, []trials.Proposal{{ID: ids[1], Values: []float64{0.1}, Owner: owner, LeaseTTL: longTTL}}), trials.ErrConflict, "Propose(running trial again, other values)")
-	if tr := get(t, s, exp, ids[1]); tr.State != trials.StateRunning || tr.Attempt != 1 || !sameValues(tr.Values, p.Values) {
+	if tr := get(t, s, exp, ids[1]); tr.State != trials.StateRunning || tr.Attempt != 1 || !space.Values.Equal(tr.Values, p.Values) {
 		t.Errorf("Get(%d) after Proposes = %v, attempt %d, %v; want running, 1, [NaN]", ids[1], tr.State, tr.Attempt, tr.Values)
 	}
 	// Once it has moved on, the first proposal is no longer a retry.

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hyperopt-go/hyperopt/space"
 	"github.com/hyperopt-go/hyperopt/trials"
 )
 
@@ -33,7 +34,7 @@ func testReserveLowestFirst(t *testing.T, s trials.Store) {
 		if !tr.LeaseUntil.After(before.Add(longTTL/2)) || tr.Started.IsZero() {
 			t.Errorf("Reserve() = LeaseUntil %v, Started %v; want about %v and set", tr.LeaseUntil, tr.Started, before.Add(longTTL))
 		}
-		if !sameValues(tr.Values, value(tr.ID)) {
+		if !space.Values.Equal(tr.Values, value(tr.ID)) {
 			t.Errorf("Reserve().Values = %v, want %v", tr.Values, value(tr.ID))
 		}
 		if g := get(t, s, exp, tr.ID); g.State != trials.StateRunning || g.Attempt != 1 || g.Owner != owner || g.Seq != tr.Seq {

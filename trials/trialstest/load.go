@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hyperopt-go/hyperopt/space"
 	"github.com/hyperopt-go/hyperopt/trials"
 )
 
@@ -48,7 +49,7 @@ func testLoad(t *testing.T, s trials.Store) {
 	}
 	for _, w := range ts {
 		g := get(t, s, exp, w.ID)
-		if g.State != w.State || !sameValues(g.Values, w.Values) || g.Attempt != w.Attempt || g.Owner != w.Owner ||
+		if g.State != w.State || !space.Values.Equal(g.Values, w.Values) || g.Attempt != w.Attempt || g.Owner != w.Owner ||
 			!g.Result.Equal(stripped(w.Result)) || !slices.Equal(g.Reports, w.Reports) {
 			t.Errorf("Get(%d) after Load = %v %v attempt %d owner %q result %+v reports %v; want %v %v %d %q %+v %v",
 				w.ID, g.State, g.Values, g.Attempt, g.Owner, g.Result, g.Reports, w.State, w.Values, w.Attempt, w.Owner, stripped(w.Result), w.Reports)

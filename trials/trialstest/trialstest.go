@@ -54,9 +54,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"reflect"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -342,10 +340,6 @@ func increasing(seqs []int64) bool {
 		}
 	}
 	return true
-}
-
-func sameValues(a, b []float64) bool {
-	return slices.EqualFunc(a, b, func(x, y float64) bool { return x == y || (math.IsNaN(x) && math.IsNaN(y)) })
 }
 
 // jsonEqual reports whether a and b are the same JSON value (a database may
