@@ -8,7 +8,6 @@ import (
 
 	"github.com/hyperopt-go/hyperopt/internal/parzen"
 	"github.com/hyperopt-go/hyperopt/space"
-	"github.com/hyperopt-go/hyperopt/trials"
 )
 
 // jointGroups returns the groups of hyperparameters that are active under
@@ -127,12 +126,23 @@ type jointKDE struct {
 	sx      []float64 // the candidate, scaled
 }
 
-// newJointKDE fits the joint model to the observations pts (d values each,
-// in model space), with priorWeight 0 for no prior component (then pts must
-// not be empty). Each continuous dimension's width is widths[j] if widths
-// is not nil, else adaptiveWidth's. It reorders buf, a scratch buffer it
-// may grow and returns.
-func newJointKDE(pts []float64, dims []jdim, priorWeight, minWidth float64, widths, buf []float64) (*jointKDE, []float64) {
+// jointFit is how the joint estimators of one group are fitted: the
+// group's dimensions, the prior component's weight (0 for none) and the
+// narrowest width of an observation's kernel, as a fraction of its
+// dimension's scale.
+type jointFit struct {
+	dims        []jdim
+	priorWeight float64
+	minWidth    float64
+}
+
+// kde fits the joint estimator to the observations pts (d values each, in
+// model space); with f.priorWeight 0 (no prior component) pts must not be
+// empty. Each continuous dimension's width is widths[j] if widths is not
+// nil, else adaptiveWidth's. It reorders buf, a scratch buffer it may grow
+// and returns.
+func (f jointFit) kde(pts, widths, buf []float64) (*jointKDE, []float64) {
+	dims, priorWeight, minWidth := f.dims, f.priorWeight, f.minWidth
 	d := len(dims)
 	n := len(pts) / d
 	k := &jointKDE{dims: dims, d: d, pts: pts, w: make([]float64, n+1), sigma: make([]float64, d)}
@@ -389,18 +399,21 @@ type jointModel struct {
 	logWg, logWp float64 // log weights of g and pen in the bad density
 }
 
-func newJointModel(good, bad, pend []float64, dims []jdim, priorWeight, minWidth float64) *jointModel {
+// model fits the joint model of one group to its good, bad and in-flight
+// observations (len(f.dims) values each, in model space).
+func (f jointFit) model(good, bad, pend []float64) *jointModel {
+	dims := f.dims
 	m := &jointModel{}
 	var buf []float64
-	m.l, buf = newJointKDE(good, dims, priorWeight, minWidth, nil, buf)
-	m.g, buf = newJointKDE(bad, dims, priorWeight, minWidth, nil, buf)
+	m.l, buf = f.kde(good, nil, buf)
+	m.g, buf = f.kde(bad, nil, buf)
 	if len(pend) > 0 {
 		widths := make([]float64, len(dims))
 		for j := range widths {
 			widths[j] = penaltyWidth * m.l.sigma[j]
 		}
-		m.pen, _ = newJointKDE(pend, dims, 0, minWidth, widths, buf)
-		nb := float64(len(bad)/len(dims)) + priorWeight
+		m.pen, _ = jointFit{dims, 0, f.minWidth}.kde(pend, widths, buf)
+		nb := float64(len(bad)/len(dims)) + f.priorWeight
 		np := float64(len(pend) / len(dims))
 		m.logWg, m.logWp = math.Log(nb/(nb+np)), math.Log(np/(nb+np))
 	}
@@ -422,7 +435,8 @@ func (m *jointModel) score(x []float64) float64 {
 // jointPropose proposes the values of one group of hyperparameters jointly
 // from the good (below) and bad observations of the trials where the group
 // was active; it returns false when either side is empty.
-func (c Search) jointPropose(s *space.Space, h *trials.History, o *obsSet, pending []space.Values, below []bool, group []int, r *rand.Rand, v space.Values) bool {
+func (c *call) jointPropose(below []bool, group []int, v space.Values) bool {
+	s, h, o, r := c.s, c.h, &c.obs, &c.r
 	dims := make([]jdim, len(group))
 	for j, p := range group {
 		// A wide randint is modelled as the integers of a quantized
@@ -458,19 +472,19 @@ func (c Search) jointPropose(s *space.Space, h *trials.History, o *obsSet, pendi
 		add(i, o.pending[i], func(p int) float64 { return h.Value(row, p) })
 	}
 	// The points proposed earlier in this call, with the lie as loss.
-	for k, pv := range pending {
+	for k, pv := range c.pending {
 		add(len(o.rows)+k, true, func(p int) float64 { return pv[p] })
 	}
 	if len(good) == 0 || len(bad) == 0 {
 		return false
 	}
-	m := newJointModel(good, bad, pend, dims, c.PriorWeight, c.MinBandwidth)
-	n, maxK := len(group), 0
+	m := jointFit{dims, c.PriorWeight, c.MinBandwidth}.model(good, bad, pend)
+	maxK := 0
 	for _, dm := range dims {
 		maxK = max(maxK, dm.k)
 	}
-	buf := make([]float64, 2*n+maxK)
-	best, cand, probs := buf[:n:n], buf[n:2*n:2*n], buf[2*n:]
+	c.w.probs = slices.Grow(c.w.probs[:0], maxK)[:maxK]
+	best, cand, probs := make([]float64, len(group)), make([]float64, len(group)), c.w.probs
 	bestScore := math.Inf(-1)
 	for i := range c.Candidates {
 		m.l.sample(r, cand, probs)

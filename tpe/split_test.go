@@ -99,8 +99,8 @@ func TestJointPenalty(t *testing.T) {
 		}
 	}
 	at := []float64{1.05, 1}
-	without := newJointModel(good, bad, nil, dims, 1, 0.02)
-	with := newJointModel(good, bad, at, dims, 1, 0.02)
+	without := jointFit{dims, 1, 0.02}.model(good, bad, nil)
+	with := jointFit{dims, 1, 0.02}.model(good, bad, at)
 	if drop := without.score(at) - with.score(at); !(drop > 1) {
 		t.Errorf("the score at the point in flight drops by %v, want more than 1", drop)
 	}
@@ -146,7 +146,7 @@ func TestJointMassUnderflow(t *testing.T) {
 			bad = append(bad, p...)
 		}
 	}
-	m := newJointModel(good, bad, nil, dims, 1, 0.02)
+	m := jointFit{dims, 1, 0.02}.model(good, bad, nil)
 	for _, c := range m.l.cst {
 		if math.IsNaN(c) || math.IsInf(c, 1) {
 			t.Errorf("a component's constant is %v", c)

@@ -325,13 +325,11 @@ func (t Search) Suggest(ctx context.Context, s *space.Space, h *trials.History, 
 	if s == nil || h == nil {
 		return nil, errors.New("tpe: nil space or history")
 	}
-	c := t.withDefaults()
 	w := workspaces.Get().(*workspace)
 	defer workspaces.Put(w)
-	obs := w.observations(h)
-	out := make([]space.Values, len(ids))
 	var pcg rand.PCG
-	r := rand.New(&pcg)
+	c := &call{Search: t.withDefaults(), s: s, h: h, obs: w.observations(h), w: w, r: *rand.New(&pcg)}
+	out := make([]space.Values, len(ids))
 	var seen map[string]bool // points already in the history, if deduplicating
 	if !c.AllowDuplicates && discrete(s) {
 		seen = make(map[string]bool, h.Len())
@@ -343,24 +341,24 @@ func (t Search) Suggest(ctx context.Context, s *space.Space, h *trials.History, 
 			seen[pointKey(row)] = true
 		}
 	}
-	var groups *layout // the joint model's groups, computed when first needed
 	for j, id := range ids {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		pcg.Seed(seed, uint64(id))
-		if len(obs.rows)+j < c.StartupTrials {
+		if len(c.obs.rows)+j < c.StartupTrials {
 			// From the prior, with random search's stream: the first
 			// trials of a TPE search are those of a random search.
-			out[j] = s.Sample(r)
+			out[j] = s.Sample(&c.r)
 		} else {
-			if groups == nil && !(c.Independent && c.OverallSplit) {
-				groups = newLayout(s) // once per call: Params walks the space
+			if c.g == nil && !(c.Independent && c.OverallSplit) {
+				c.g = newLayout(s) // once per call: Params walks the space
 			}
-			out[j] = c.propose(s, h, &obs, out[:j], r, w, groups)
+			c.pending = out[:j]
+			out[j] = c.propose()
 		}
 		if seen != nil {
-			out[j] = unseen(s, out[j], seen, r)
+			out[j] = unseen(s, out[j], seen, &c.r)
 			seen[pointKey(out[j])] = true
 		}
 	}
@@ -485,13 +483,30 @@ type workspace struct {
 	scratch    parzen.Scratch
 	cand, ll   []float64
 	pl, pg     []float64
+	probs      []float64 // a categorical dimension's probabilities (jointKDE.sample)
+}
+
+// call is the state of one Suggest call that proposing a point reads: the
+// settings (with defaults), the space and history, the observations, the
+// buffers, the random stream of the point being proposed, the groups of
+// hyperparameters and the points proposed earlier in the call.
+type call struct {
+	Search
+	s       *space.Space
+	h       *trials.History
+	obs     obsSet
+	w       *workspace
+	r       rand.Rand      // seeded per point
+	g       *layout        // the joint model's groups, nil until needed (see propose)
+	pending []space.Values // the points proposed earlier in this call
 }
 
 // propose builds one point given the observations and the points already
-// proposed in this call (pending); g holds the hyperparameters' groups
+// proposed in this call (c.pending); c.g holds the hyperparameters' groups
 // (by the conditions under which they are active), nil if neither the
 // joint model nor the split by branch needs them.
-func (c Search) propose(s *space.Space, h *trials.History, o *obsSet, pending []space.Values, r *rand.Rand, w *workspace, g *layout) space.Values {
+func (c *call) propose() space.Values {
+	s, o, w, g, pending := c.s, &c.obs, c.w, c.g, c.pending
 	w.losses = append(w.losses[:0], o.losses...)
 	lie := c.Liar.value(o.losses, o.pending)
 	if c.Liar != LieInf {
@@ -508,7 +523,7 @@ func (c Search) propose(s *space.Space, h *trials.History, o *obsSet, pending []
 	if g == nil {
 		return s.SampleWith(func(p int, _ space.Values) float64 {
 			orig := s.Dist(p)
-			return fromModel(orig, c.drawParam(h, o, pending, w.below, r, w, p, modelDist(orig)))
+			return fromModel(orig, c.drawParam(w.below, p, modelDist(orig)))
 		})
 	}
 	var joint space.Values
@@ -521,13 +536,13 @@ func (c Search) propose(s *space.Space, h *trials.History, o *obsSet, pending []
 		gi := g.groupOf[p]
 		below := w.below
 		if !c.OverallSplit {
-			below = c.groupBelow(h, o, pending, w, g, gi, ready)
+			below = c.groupBelow(gi, ready)
 		}
 		if joint != nil {
 			if !tried[gi] {
 				tried[gi] = true
 				group := g.groups[gi]
-				if len(group) > 1 && !c.jointPropose(s, h, o, pending, below, group, r, joint) {
+				if len(group) > 1 && !c.jointPropose(below, group, joint) {
 					for _, q := range group {
 						joint[q] = math.NaN()
 					}
@@ -538,7 +553,7 @@ func (c Search) propose(s *space.Space, h *trials.History, o *obsSet, pending []
 			}
 		}
 		orig := s.Dist(p)
-		return fromModel(orig, c.drawParam(h, o, pending, below, r, w, p, modelDist(orig)))
+		return fromModel(orig, c.drawParam(below, p, modelDist(orig)))
 	})
 }
 
@@ -546,7 +561,8 @@ func (c Search) propose(s *space.Space, h *trials.History, o *obsSet, pending []
 // the γ-best of the observations where the group is active, or w.below if
 // the group is always active (see Search.OverallSplit). ready marks the
 // groups whose split is in w.gBelow already.
-func (c Search) groupBelow(h *trials.History, o *obsSet, pending []space.Values, w *workspace, g *layout, gi int, ready []bool) []bool {
+func (c *call) groupBelow(gi int, ready []bool) []bool {
+	h, o, w, g, pending := c.h, &c.obs, c.w, c.g, c.pending
 	if g.always[gi] {
 		return w.below
 	}
@@ -599,7 +615,8 @@ func (c Search) groupBelow(h *trials.History, o *obsSet, pending []space.Values,
 
 // drawParam proposes hyperparameter p, modelled with prior d, from the
 // good (below) and bad observations.
-func (c Search) drawParam(h *trials.History, o *obsSet, pending []space.Values, below []bool, r *rand.Rand, w *workspace, p int, d space.Dist) float64 {
+func (c *call) drawParam(below []bool, p int, d space.Dist) float64 {
+	h, o, w, pending := c.h, &c.obs, c.w, c.pending
 	{
 		col := h.Column(p)
 		// The good observations, oldest first.
@@ -638,7 +655,7 @@ func (c Search) drawParam(h *trials.History, o *obsSet, pending []space.Values, 
 					w.ageA = append(w.ageA, w.rankA[i])
 				}
 			}
-			return c.draw(d, w, r, true)
+			return c.draw(d, true)
 		}
 		w.obsA = w.obsA[:0]
 		for i, row := range o.rows {
@@ -651,17 +668,18 @@ func (c Search) drawParam(h *trials.History, o *obsSet, pending []space.Values, 
 				w.obsA = append(w.obsA, x)
 			}
 		}
-		return c.draw(d, w, r, false)
+		return c.draw(d, false)
 	}
 }
 
 // draw proposes a value of one hyperparameter from its good (w.obsB,
 // oldest first) and bad (w.obsA: oldest first, or sorted with ages w.ageA
 // if sortedA) observations.
-func (c Search) draw(d space.Dist, w *workspace, r *rand.Rand, sortedA bool) float64 {
+func (c *call) draw(d space.Dist, sortedA bool) float64 {
 	if d.Kind == space.KindChoice || d.Kind == space.KindRandInt {
-		return c.drawCategorical(d, w, r)
+		return c.drawCategorical(d)
 	}
+	w := c.w
 	var (
 		priorMu, priorSigma float64
 		low, high           = math.Inf(-1), math.Inf(1)
@@ -705,7 +723,7 @@ func (c Search) draw(d space.Dist, w *workspace, r *rand.Rand, sortedA bool) flo
 	} else {
 		parzen.Fit(&w.g, w.obsA, c.PriorWeight, priorMu, priorSigma, c.LinearForgetting, &w.scratch)
 	}
-	w.cand = parzen.Sample(w.cand, r, &w.l, low, high, q, logKind, c.Candidates)
+	w.cand = parzen.Sample(w.cand, &c.r, &w.l, low, high, q, logKind, c.Candidates)
 	if logKind {
 		w.ll = w.scratch.LGMMLogPDF(w.ll, w.cand, &w.l, low, high, q)
 	} else {
@@ -742,7 +760,8 @@ func modelDist(d space.Dist) space.Dist {
 	return d
 }
 
-func (c Search) drawCategorical(d space.Dist, w *workspace, r *rand.Rand) float64 {
+func (c *call) drawCategorical(d space.Dist) float64 {
+	w := c.w
 	k := int(d.High - d.Low)
 	off := d.Low
 	w.intB, w.intA = w.intB[:0], w.intA[:0]
@@ -756,7 +775,7 @@ func (c Search) drawCategorical(d space.Dist, w *workspace, r *rand.Rand) float6
 	w.pg = parzen.Categorical(w.pg, w.intA, k, d.Probs, c.PriorWeight, c.LinearForgetting)
 	best, bestScore := -1, math.Inf(-1)
 	for range c.Candidates {
-		i := space.DrawCategorical(r, w.pl)
+		i := space.DrawCategorical(&c.r, w.pl)
 		sc := math.Log(w.pl[i]) - math.Log(w.pg[i])
 		if best < 0 || sc > bestScore {
 			best, bestScore = i, sc
