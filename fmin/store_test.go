@@ -15,6 +15,7 @@ import (
 	"github.com/hyperopt-go/hyperopt/fmin"
 	"github.com/hyperopt-go/hyperopt/random"
 	"github.com/hyperopt-go/hyperopt/space"
+	"github.com/hyperopt-go/hyperopt/tpe"
 	"github.com/hyperopt-go/hyperopt/trials"
 )
 
@@ -244,4 +245,27 @@ func TestRegistryRefuses(t *testing.T) {
 	require.NoError(t, r.Register("nil", func(json.RawMessage) (fmin.Algorithm, error) { return nil, nil }))
 	_, err := r.New("nil", nil)
 	require.ErrorContains(t, err, "returned no algorithm")
+}
+
+// Spaces at the edges of what space.New accepts give valid proposals with
+// every algorithm: tiny normal sigmas and quantization steps.
+func TestExtremeSpacesPropose(t *testing.T) {
+	t.Parallel()
+	s, err := space.New(space.Dict{
+		"n":  space.Normal("n", 0, 1e-300),
+		"ln": space.LogNormal("ln", 0, 1e-300),
+		"q":  space.QNormal("q", 0, 1e-300, 1e-300),
+		"u":  space.Uniform("u", 0, 3e-308),
+	})
+	require.NoError(t, err)
+	f := func(_ context.Context, tr *fmin.Trial) (trials.Result, error) {
+		return trials.OK(float64(tr.ID()%7) - 3), nil
+	}
+	for name, alg := range map[string]fmin.Algorithm{"random": random.Search{}, "tpe": tpe.Search{}, "compat": tpe.HyperoptCompat()} {
+		res, err := fmin.Minimize(t.Context(), f, s, &fmin.Options{MaxEvals: 30, Seed: 5, Algorithm: alg})
+		require.NoError(t, err, name)
+		for _, tr := range res.Trials.All() {
+			require.NoError(t, s.Validate(tr.Values), "%s: trial %d proposed %v", name, tr.ID, tr.Values)
+		}
+	}
 }
