@@ -204,11 +204,35 @@ func (e *encoder) encodeChoice(i int, cfg any) error {
 		return e.encode(p.options[int(old)], cfg)
 	}
 	found := -1
+	// What the option that fits set, in order, kept while the others are
+	// tried so that it need not be encoded again: encoding it again made
+	// Encode exponential in the depth of nested choices. Without shared
+	// hyperparameters it stays in place instead (copying it at every level
+	// would be quadratic).
+	var kept []setting
 	e.quiet++
 	for j, opt := range p.options {
 		mark := len(e.trail)
 		e.set(i, float64(j))
 		err := e.encode(opt, cfg)
+		if err == nil && found < 0 && j == len(p.options)-1 {
+			// The last option fits and no other did: keep what it set.
+			e.quiet--
+			return nil
+		}
+		if err == nil && found < 0 && !e.s.shared {
+			// No hyperparameter is used in two places, so the other
+			// options neither read nor write what this one set: keep it
+			// in place (the choice's own index is put back below).
+			found = j
+			continue
+		}
+		if err == nil && found < 0 {
+			kept = make([]setting, 0, len(e.trail)-mark)
+			for _, k := range e.trail[mark:] {
+				kept = append(kept, setting{k, e.v[k]})
+			}
+		}
 		e.undo(mark)
 		if err == nil {
 			if found >= 0 {
@@ -237,8 +261,22 @@ func (e *encoder) encodeChoice(i int, cfg any) error {
 		}
 		return &Error{Path: e.pathString(), Label: p.label, Msg: fmt.Sprintf("config %s fits none of the %d options of the choice (%s)", describe(cfg), len(p.options), strings.Join(reasons, "; ")), Err: ErrNoMatch}
 	}
-	e.set(i, float64(found))
-	return e.encode(p.options[found], cfg)
+	if kept == nil {
+		// Kept in place; the other options' tries reset the index.
+		e.v[i] = float64(found)
+		return nil
+	}
+	// The choice's own index comes first in kept, as set before its option.
+	for _, k := range kept {
+		e.set(k.i, k.x)
+	}
+	return nil
+}
+
+// setting is one hyperparameter set by the encoder: its index and value.
+type setting struct {
+	i int
+	x float64
 }
 
 func isReason(err, target error) bool {

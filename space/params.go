@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // A Condition says that choice Label has option Option selected.
@@ -29,32 +30,81 @@ type ParamInfo struct {
 }
 
 // Params lists the hyperparameters of s in the order of [Values], with their
-// priors and the choices they depend on.
+// priors and the choices they depend on. The conditions are worked out once
+// per space, on the first call; each call returns a fresh copy that the
+// caller may change.
 func (s *Space) Params() []ParamInfo {
+	var conds [][][]Condition
+	if s.cache != nil {
+		s.cache.once.Do(func() { s.cache.conds = s.conditions() })
+		conds = s.cache.conds
+	} else {
+		conds = s.conditions()
+	}
+	total := 0
+	for _, c := range conds {
+		for _, and := range c {
+			total += len(and)
+		}
+	}
+	// One backing array for every copied condition list, each capped so
+	// that appending to one cannot overwrite the next.
+	buf := make([]Condition, 0, total)
+	out := make([]ParamInfo, len(s.params))
+	for i, p := range s.params {
+		d := p.dist
+		d.Probs = slices.Clone(d.Probs)
+		var c [][]Condition
+		if conds[i] != nil {
+			c = make([][]Condition, len(conds[i]))
+			for j, and := range conds[i] {
+				start := len(buf)
+				buf = append(buf, and...)
+				c[j] = buf[start:len(buf):len(buf)]
+			}
+		}
+		out[i] = ParamInfo{Index: i, Label: p.label, Dist: d, Conditions: c}
+	}
+	return out
+}
+
+// paramsCache holds what Params computes once per space. Space holds it by
+// pointer, so that copying a Space (as UnmarshalJSON does) copies no lock.
+type paramsCache struct {
+	once  sync.Once
+	conds [][][]Condition // by hyperparameter, ParamInfo.Conditions
+}
+
+// conditions works out ParamInfo.Conditions for every hyperparameter: the
+// paths of choices from the root to each use of it, simplified.
+func (s *Space) conditions() [][][]Condition {
 	paths := make([][][]Condition, len(s.params))
-	var walk func(n *cnode, path []Condition)
-	walk = func(n *cnode, path []Condition) {
+	if s.root == nil {
+		return paths
+	}
+	var path []Condition
+	var walk func(n *cnode)
+	walk = func(n *cnode) {
 		switch n.kind {
 		case cParam:
 			paths[n.param] = append(paths[n.param], slices.Clone(path))
 			p := &s.params[n.param]
 			for j, o := range p.options {
-				walk(o, append(path, Condition{p.label, j}))
+				path = append(path, Condition{p.label, j})
+				walk(o)
+				path = path[:len(path)-1]
 			}
 		case cDict, cList:
 			for _, k := range n.kids {
-				walk(k, path)
+				walk(k)
 			}
 		}
 	}
-	walk(s.root, nil)
-	out := make([]ParamInfo, len(s.params))
-	for i, p := range s.params {
-		d := p.dist
-		d.Probs = slices.Clone(d.Probs)
-		out[i] = ParamInfo{Index: i, Label: p.label, Dist: d, Conditions: s.simplify(paths[i])}
+	walk(s.root)
+	for i := range paths {
+		paths[i] = s.simplify(paths[i])
 	}
-	return out
+	return paths
 }
 
 // simplify reduces a set of alternative condition paths: duplicates and
@@ -62,6 +112,9 @@ func (s *Space) Params() []ParamInfo {
 // of one choice and cover all its options merge into their common rest. It
 // returns nil when the result is "always".
 func (s *Space) simplify(paths [][]Condition) [][]Condition {
+	if len(paths) == 1 {
+		return s.simplifyOne(paths[0])
+	}
 	for {
 		for _, p := range paths {
 			if len(p) == 0 {
@@ -77,6 +130,24 @@ func (s *Space) simplify(paths [][]Condition) [][]Condition {
 	}
 }
 
+// simplifyOne is simplify for a hyperparameter used in one place, in time
+// linear in its path: no other path can absorb it or merge with it, so only
+// the conditions on choices of a single option go (each always holds). A
+// path names each choice at most once, since a choice cannot be nested in
+// itself.
+func (s *Space) simplifyOne(path []Condition) [][]Condition {
+	out := path[:0]
+	for _, c := range path {
+		if s.params[s.index[c.Label]].dist.High != 1 {
+			out = append(out, c)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return [][]Condition{out}
+}
+
 // absorb removes duplicate paths and paths that contain all the conditions
 // of another path.
 func absorb(paths [][]Condition) [][]Condition {
@@ -87,7 +158,9 @@ func absorb(paths [][]Condition) [][]Condition {
 			if i == j {
 				continue
 			}
-			if subset(q, p) && (len(q) < len(p) || j < i) {
+			// A path names each choice at most once, so a longer path
+			// cannot be a subset of a shorter one.
+			if len(q) <= len(p) && subset(q, p) && (len(q) < len(p) || j < i) {
 				keep = false
 				break
 			}

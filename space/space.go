@@ -20,6 +20,8 @@ type Space struct {
 	root   *cnode
 	params []pinfo
 	index  map[string]int
+	cache  *paramsCache // what Params computes, once
+	shared bool         // some hyperparameter is used in more than one place
 }
 
 // Values is a point of a space in the form algorithms and stores use, as
@@ -76,7 +78,7 @@ type pinfo struct {
 // root may be any node, or a map[string]any or []any holding nodes.
 func New(root any) (*Space, error) {
 	c := compiler{
-		s:       &Space{index: make(map[string]int)},
+		s:       &Space{index: make(map[string]int), cache: &paramsCache{}},
 		params:  make(map[*Param]*cnode),
 		onStack: make(map[any]bool),
 	}
@@ -161,6 +163,7 @@ func (c *compiler) compileParam(p *Param, path string) (*cnode, error) {
 		if c.onStack[p] {
 			return nil, &Error{Path: path, Label: p.label, Msg: "choice contains itself", Err: ErrStructure}
 		}
+		c.s.shared = true
 		return cn, nil
 	}
 	if p.label == "" {

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/hyperopt-go/hyperopt/internal/parzen"
 	"github.com/hyperopt-go/hyperopt/space"
@@ -19,13 +20,18 @@ func jointGroups(params []space.ParamInfo) [][]int {
 	for _, p := range params {
 		// An unambiguous key: labels are quoted, so no label can forge
 		// the separators.
-		key := ""
+		// A builder: adding to a string is quadratic in deep nests.
+		var b strings.Builder
 		for _, and := range p.Conditions {
-			key += "|"
+			b.WriteString("|")
 			for _, c := range and {
-				key += strconv.Quote(c.Label) + "=" + strconv.Itoa(c.Option) + "&"
+				b.WriteString(strconv.Quote(c.Label))
+				b.WriteString("=")
+				b.WriteString(strconv.Itoa(c.Option))
+				b.WriteString("&")
 			}
 		}
+		key := b.String()
 		g, ok := index[key]
 		if !ok {
 			g = len(out)

@@ -352,7 +352,7 @@ func (t Search) Suggest(ctx context.Context, s *space.Space, h *trials.History, 
 			out[j] = s.Sample(&c.r)
 		} else {
 			if c.g == nil && !(c.Independent && c.OverallSplit) {
-				c.g = newLayout(s) // once per call: Params walks the space
+				c.g = newLayout(s) // once per call: Params copies its conditions
 			}
 			c.pending = out[:j]
 			out[j] = c.propose()
