@@ -23,6 +23,9 @@ import (
 // hyperparameter must be a whole number; every value must lie in the support
 // of its prior.
 func (s *Space) Encode(cfg any) (Values, error) {
+	if s.zero() {
+		return nil, ErrZeroSpace
+	}
 	e := encoder{s: s, v: s.NewValues(), trail: make([]int, 0, len(s.params))}
 	if err := e.encode(s.root, cfg); err != nil {
 		return nil, err

@@ -31,6 +31,9 @@ var (
 	ErrEmptyChoice    = reason("empty choice", ErrInvalidSpace)      // a choice without options
 	ErrProbabilities  = reason("bad probabilities", ErrInvalidSpace) // negative, or not summing to 1
 	ErrStructure      = reason("bad structure", ErrInvalidSpace)     // a cycle, a nil node, a malformed JSON document
+	// ErrZeroSpace: a method was called on a Space that New or
+	// UnmarshalJSON did not make (the zero value, or a nil *Space).
+	ErrZeroSpace = reason("the zero Space: make one with New or UnmarshalJSON", ErrInvalidSpace)
 
 	ErrOutOfSupport = reason("value out of support", ErrInvalidValues) // an active value the prior cannot produce
 	ErrMissing      = reason("missing value", ErrInvalidValues)        // an active hyperparameter without a value

@@ -43,6 +43,9 @@ const jsonVersion = 1
 // MarshalJSON returns the JSON form of s. The output is canonical: equal
 // spaces give equal bytes.
 func (s *Space) MarshalJSON() ([]byte, error) {
+	if s.zero() {
+		return nil, ErrZeroSpace
+	}
 	var b bytes.Buffer
 	b.WriteString(`{"hyperopt_space":1,"root":`)
 	w := jsonWriter{s: s, b: &b, written: make([]bool, len(s.params)), onPath: map[containerKey]bool{}}

@@ -34,6 +34,9 @@ type ParamInfo struct {
 // per space, on the first call; each call returns a fresh copy that the
 // caller may change.
 func (s *Space) Params() []ParamInfo {
+	if s.zero() {
+		return nil
+	}
 	var conds [][][]Condition
 	if s.cache != nil {
 		s.cache.once.Do(func() { s.cache.conds = s.conditions() })
@@ -229,6 +232,9 @@ func (s *Space) mergeOnce(paths [][]Condition) ([][]Condition, bool) {
 // a value outside the support or a value that selects no option (or several)
 // is an error wrapping [ErrInvalidConfig].
 func (s *Space) Fix(values map[string]any) (*Space, error) {
+	if s.zero() {
+		return nil, ErrZeroSpace
+	}
 	fixedScalar := map[int]any{}
 	fixedOption := map[int]int{}
 	labels := make([]string, 0, len(values))

@@ -357,10 +357,18 @@ func (c *compiler) compileList(l []any, path string) (*cnode, error) {
 }
 
 // Len returns the number of hyperparameters, the length of every Values of s.
-func (s *Space) Len() int { return len(s.params) }
+func (s *Space) Len() int {
+	if s == nil {
+		return 0
+	}
+	return len(s.params)
+}
 
 // Index returns the position of the hyperparameter with the given label.
 func (s *Space) Index(label string) (int, bool) {
+	if s == nil {
+		return 0, false
+	}
 	i, ok := s.index[label]
 	return i, ok
 }
@@ -374,7 +382,7 @@ func (s *Space) Dist(i int) Dist { return s.params[i].dist }
 // NewValues returns a Values of length s.Len() with every hyperparameter
 // inactive (NaN).
 func (s *Space) NewValues() Values {
-	v := make(Values, len(s.params))
+	v := make(Values, s.Len())
 	for i := range v {
 		v[i] = math.NaN()
 	}
@@ -387,9 +395,15 @@ func (s *Space) NewValues() Values {
 // fixed by the space, so the same r state gives the same point.
 func (s *Space) Sample(r *rand.Rand) Values {
 	v := s.NewValues()
-	s.sample(s.root, r, v)
+	if !s.zero() {
+		s.sample(s.root, r, v)
+	}
 	return v
 }
+
+// zero reports whether s was not made by New or UnmarshalJSON: its methods
+// then return ErrZeroSpace, or nothing, instead of panicking.
+func (s *Space) zero() bool { return s == nil || s.root == nil }
 
 func (s *Space) sample(n *cnode, r *rand.Rand, v Values) {
 	switch n.kind {
@@ -427,6 +441,9 @@ func (s *Space) Eval(v Values) (any, error) {
 }
 
 func (s *Space) eval(v Values, build bool) (any, error) {
+	if s.zero() {
+		return nil, ErrZeroSpace
+	}
 	if len(v) != len(s.params) {
 		return nil, &Error{Msg: fmt.Sprintf("values have length %d, the space has %d hyperparameters", len(v), len(s.params)), Err: ErrInvalidValues}
 	}
@@ -578,7 +595,9 @@ func (s *Space) EvalOption(v Values, i int) (any, error) {
 // index.
 func (s *Space) SampleWith(draw func(param int, v Values) float64) Values {
 	v := s.NewValues()
-	s.sampleWith(s.root, draw, v)
+	if !s.zero() {
+		s.sampleWith(s.root, draw, v)
+	}
 	return v
 }
 

@@ -12,8 +12,12 @@ import (
 	"github.com/hyperopt-go/hyperopt/space"
 )
 
-// ID identifies a trial within its experiment. IDs are dense: an
-// experiment's trials are numbered from 0 in the order they were claimed.
+// ID identifies a trial within its experiment. An experiment's IDs are
+// handed out from 0 in the order they are claimed. A claimed ID that never
+// gets values is released (an algorithm that ran out of points, a claim
+// whose proposal failed) and leaves a gap: it is in no listing, and an
+// export lists it as missing. A search canceled between a claim and its
+// proposals still records them, so cancellation leaves no gap.
 type ID int64
 
 // State is where a trial is in its life.
