@@ -4,14 +4,12 @@ HyperOpt's `hyperopt.rdists` module, used by the Go tests of the distributions
 in package space.
 
 This script is our own code; it only imports HyperOpt and records the numbers
-it returns. It was run with HyperOpt 0.2.7 (numpy and scipy from Debian) via
-the helper ../shared/tools/hyperopt-python. To regenerate, from /work/main:
+it returns. It was run with HyperOpt 0.2.7, numpy and scipy. To regenerate,
+clone the tag 0.2.7 of HyperOpt and run, from the repository's root:
 
-    /work/shared/tools/hyperopt-python /work/.mirror/hyperopt+hyperopt/repo \
-        space/testdata/gen/rdists.py
+    PYTHONPATH=/path/to/hyperopt-0.2.7 python3 space/testdata/gen/rdists.py
 
-(the first argument is the git directory of a fetched hyperopt/hyperopt
-repository; the helper checks out release 0.2.7 from it). The output path is
+(see README.md beside this file for HyperOpt's dependencies). The output path is
 fixed relative to this file, so the current directory does not matter.
 
 Kinds and what is evaluated (x is always passed as a numpy array):

@@ -3,15 +3,13 @@
 numerics of Python's HyperOpt 0.2.7, for the Go tests of package parzen.
 
 This script is our own code; it only imports HyperOpt and records the numbers
-that HyperOpt's functions return. It runs HyperOpt 0.2.7 (with Debian's numpy
-and scipy) through the helper ../shared/tools/hyperopt-python. To regenerate,
-from /work/main:
+that HyperOpt's functions return. It runs with HyperOpt 0.2.7, numpy and
+scipy. To regenerate, clone the tag 0.2.7 of HyperOpt and run, from the
+repository's root:
 
-    /work/shared/tools/hyperopt-python /work/.mirror/hyperopt+hyperopt/repo \
-        internal/parzen/testdata/gen/golden.py
+    PYTHONPATH=/path/to/hyperopt-0.2.7 python3 internal/parzen/testdata/gen/golden.py
 
-(the first argument is the git directory of a fetched hyperopt/hyperopt
-repository; the helper extracts release 0.2.7 from it). The output path is
+(see README.md beside this file for HyperOpt's dependencies). The output path is
 fixed relative to this file, so the current directory does not matter. All
 random inputs come from seeded numpy Generators and are written to the JSON,
 so the Go tests never need numpy's random streams.
