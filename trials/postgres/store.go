@@ -681,74 +681,47 @@ func (s *Store) Get(ctx context.Context, exp string, id trials.ID) (trials.Trial
 // number up to S has committed, since each held the experiment's row lock
 // until its commit, so none is missed.
 func (s *Store) Changes(ctx context.Context, exp string, since int64, limit int) ([]trials.Trial, int64, error) {
-	var out []trials.Trial
-	var next int64
-	err := s.do(ctx, false, func(ctx context.Context) error {
-		out = nil
-		var b pgx.Batch
-		b.Queue("SELECT id, seq FROM experiments WHERE key = $1", exp)
-		lim := int64(math.MaxInt64)
-		if limit > 0 {
-			lim = int64(limit) + 1
-		}
-		b.Queue(`SELECT `+trialCols+` FROM trials WHERE experiment + 0 = (SELECT id FROM experiments WHERE key = $1)
-			AND seq > $2 ORDER BY seq LIMIT $3`, exp, since, lim)
-		br := s.pool.SendBatch(ctx, &b)
-		defer br.Close()
-		var eid, seq int64
-		if err := br.QueryRow().Scan(&eid, &seq); err != nil {
-			if errors.Is(err, pgx.ErrNoRows) {
-				return &permanent{fmt.Errorf("experiment %q: %w", exp, trials.ErrNotFound)}
-			}
-			return err
-		}
-		rows, err := br.Query()
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
+	return readPage(ctx, s, exp, "seq", `SELECT `+trialCols+` FROM trials
+		WHERE experiment + 0 = (SELECT id FROM experiments WHERE key = $1) AND seq > $2 ORDER BY seq LIMIT $3`,
+		since, limit, func(rows pgx.Rows) (trials.Trial, int64, error) {
 			t, err := scanTrial(rows, exp)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			if t.Seq > seq {
-				break // committed after the experiment's Seq was read: next time
-			}
-			out = append(out, t)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		next = seq
-		if limit > 0 && len(out) > limit {
-			out = out[:limit]
-			next = out[limit-1].Seq
-		}
-		return br.Close()
-	})
-	if err != nil {
-		return nil, 0, unwrapPermanent(err)
-	}
-	return out, next, nil
+			return t, t.Seq, err
+		})
 }
 
 // Reports implements trials.Store, as Changes does for the report
 // sequence.
 func (s *Store) Reports(ctx context.Context, exp string, since int64, limit int) ([]trials.TrialReport, int64, error) {
-	var out []trials.TrialReport
+	return readPage(ctx, s, exp, "report_seq", `SELECT id, attempt, step, value, seq FROM reports
+		WHERE experiment + 0 = (SELECT id FROM experiments WHERE key = $1) AND seq > $2 ORDER BY seq LIMIT $3`,
+		since, limit, func(rows pgx.Rows) (trials.TrialReport, int64, error) {
+			var r trials.TrialReport
+			var id int64
+			err := rows.Scan(&id, &r.Attempt, &r.Step, &r.Value, &r.Seq)
+			r.ID = trials.ID(id)
+			return r, r.Seq, err
+		})
+}
+
+// readPage reads, in one round trip, experiment exp's sequence number S
+// (column seqCol of its row) and the rows of query (parameters: the key,
+// since, a row limit) up to S, at most limit of them (none: no limit), each
+// read by scan, which also returns its sequence number. It returns them and
+// the sequence number to pass next: the last one's if the limit cut the
+// list short, else S. A row stamped after S committed after S was read and
+// is left to the next call.
+func readPage[T any](ctx context.Context, s *Store, exp, seqCol, query string, since int64, limit int, scan func(pgx.Rows) (T, int64, error)) ([]T, int64, error) {
+	var out []T
 	var next int64
 	err := s.do(ctx, false, func(ctx context.Context) error {
 		out = nil
 		var b pgx.Batch
-		b.Queue("SELECT report_seq FROM experiments WHERE key = $1", exp)
+		b.Queue("SELECT "+seqCol+" FROM experiments WHERE key = $1", exp)
 		lim := int64(math.MaxInt64)
 		if limit > 0 {
 			lim = int64(limit) + 1
 		}
-		b.Queue(`SELECT id, attempt, step, value, seq FROM reports WHERE experiment + 0 = (SELECT id FROM experiments WHERE key = $1)
-			AND seq > $2 ORDER BY seq LIMIT $3`, exp, since, lim)
+		b.Queue(query, exp, since, lim)
 		br := s.pool.SendBatch(ctx, &b)
 		defer br.Close()
 		var seq int64
@@ -762,18 +735,20 @@ func (s *Store) Reports(ctx context.Context, exp string, since int64, limit int)
 		if err != nil {
 			return err
 		}
+		var cut int64 // the seq of the limit-th row
 		for rows.Next() {
-			var r trials.TrialReport
-			var id int64
-			if err := rows.Scan(&id, &r.Attempt, &r.Step, &r.Value, &r.Seq); err != nil {
+			x, xs, err := scan(rows)
+			if err != nil {
 				rows.Close()
 				return err
 			}
-			if r.Seq > seq {
+			if xs > seq {
 				break
 			}
-			r.ID = trials.ID(id)
-			out = append(out, r)
+			out = append(out, x)
+			if len(out) == limit {
+				cut = xs
+			}
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -782,7 +757,7 @@ func (s *Store) Reports(ctx context.Context, exp string, since int64, limit int)
 		next = seq
 		if limit > 0 && len(out) > limit {
 			out = out[:limit]
-			next = out[limit-1].Seq
+			next = cut
 		}
 		return br.Close()
 	})

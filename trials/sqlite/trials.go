@@ -645,38 +645,24 @@ func (s *Store) Changes(ctx context.Context, exp string, since int64, limit int)
 		next int64
 	)
 	err := s.read(ctx, "changes", func(tx *sql.Tx) error {
-		out = nil
 		eid, seq, _, err := s.readExp(ctx, tx, exp)
 		if err != nil {
 			return err
 		}
 		since = max(0, min(since, seq))
-		n := int64(-1)
-		if limit > 0 {
-			n = int64(limit) + 1
-		}
-		rows, err := tx.StmtContext(ctx, s.st.rChanges).QueryContext(ctx, eid, since, n)
+		rows, err := tx.StmtContext(ctx, s.st.rChanges).QueryContext(ctx, eid, since, pageRows(limit))
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		next = seq
-		for rows.Next() {
-			if limit > 0 && len(out) == limit {
-				next = out[len(out)-1].Seq
-				break
-			}
+		out, next, err = readPage(rows, limit, seq, func(rows *sql.Rows) (trials.Trial, int64, error) {
 			var r trialRow
 			if err := r.scan(rows); err != nil {
-				return err
+				return trials.Trial{}, 0, err
 			}
 			t, err := r.trial(exp)
-			if err != nil {
-				return err
-			}
-			out = append(out, t)
-		}
-		return rows.Err()
+			return t, t.Seq, err
+		})
+		return err
 	})
 	if err != nil {
 		return nil, 0, err
@@ -691,43 +677,61 @@ func (s *Store) Reports(ctx context.Context, exp string, since int64, limit int)
 		next int64
 	)
 	err := s.read(ctx, "reports", func(tx *sql.Tx) error {
-		out = nil
 		eid, _, rseq, err := s.readExp(ctx, tx, exp)
 		if err != nil {
 			return err
 		}
 		since = max(0, min(since, rseq))
-		n := int64(-1)
-		if limit > 0 {
-			n = int64(limit)
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT seq, id, attempt, step, value FROM reports WHERE exp = ? AND seq > ? ORDER BY seq LIMIT ?`, eid, since, n)
+		rows, err := tx.QueryContext(ctx, `SELECT seq, id, attempt, step, value FROM reports WHERE exp = ? AND seq > ? ORDER BY seq LIMIT ?`, eid, since, pageRows(limit))
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
+		out, next, err = readPage(rows, limit, rseq, func(rows *sql.Rows) (trials.TrialReport, int64, error) {
 			var r trials.TrialReport
 			var v int64
-			if err := rows.Scan(&r.Seq, &r.ID, &r.Attempt, &r.Step, &v); err != nil {
-				return err
-			}
+			err := rows.Scan(&r.Seq, &r.ID, &r.Attempt, &r.Step, &v)
 			r.Value = ffrom(v)
-			out = append(out, r)
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		next = rseq
-		if limit > 0 && len(out) == limit && out[len(out)-1].Seq < rseq {
-			next = out[len(out)-1].Seq
-		}
-		return nil
+			return r, r.Seq, err
+		})
+		return err
 	})
 	if err != nil {
 		return nil, 0, err
 	}
 	return out, next, nil
+}
+
+// pageRows is the LIMIT of a page's query: one row more than limit, to
+// tell a full last page from a cut one, or -1 (no limit) for limit <= 0.
+func pageRows(limit int) int64 {
+	if limit <= 0 {
+		return -1
+	}
+	return int64(limit) + 1
+}
+
+// readPage reads a page of rows (queried with LIMIT pageRows(limit)), each
+// read by scan, which also returns its sequence number, and closes rows. It
+// returns at most limit of them (limit <= 0: all) and the sequence number
+// to pass next: the last one's if the limit cut the list short, else end.
+func readPage[T any](rows *sql.Rows, limit int, end int64, scan func(*sql.Rows) (T, int64, error)) ([]T, int64, error) {
+	defer rows.Close()
+	var out []T
+	var last int64 // the seq of the last row kept
+	for rows.Next() {
+		if limit > 0 && len(out) == limit {
+			return out, last, rows.Err() // a row more than the page: it was cut
+		}
+		x, seq, err := scan(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		out, last = append(out, x), seq
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	return out, end, nil
 }
 
 // Attachment implements trials.Store.
